@@ -58,9 +58,10 @@
 #define CHECKSUM_GEN_TCP	1
 #define LWIP_CHECKSUM_ON_COPY	1
 
-/* Largest segment for the default 65520-byte MTU; guests with a smaller MTU
- * announce a smaller MSS, which lwIP honours. */
-#define TCP_MSS			65480
+/* Near the largest segment whose pbuf (payload, TCP options, IPv4 and
+ * link headers) still fits lwIP's 16-bit pbuf length; guests with a smaller
+ * MTU announce a smaller MSS, which lwIP honours. */
+#define TCP_MSS			65000
 #define TCP_CALCULATE_EFF_SEND_MSS 1
 #define LWIP_WND_SCALE		1
 #define TCP_RCV_SCALE		5
@@ -76,6 +77,12 @@
 #define TCP_MAXRTX		12
 #define TCP_SYNMAXRTX		6
 #define SO_REUSE		1
+/* lwIP's TCP sanity checks assume a 16-bit send buffer (TCP_SNDLOWAT must
+ * be 4 * TCP_MSS below 0xffff), which cannot hold with a large MSS and
+ * window scaling. The checks that still apply hold by construction:
+ * TCP_SND_BUF >= 2 * TCP_MSS, TCP_SND_QUEUELEN >= 2 * TCP_SND_BUF /
+ * TCP_MSS, TCP_SNDLOWAT < TCP_SND_BUF, TCP_WND >= TCP_MSS. */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define LWIP_TCP_TIMESTAMPS	0
 #define LWIP_CALLBACK_API	1
 #define LWIP_EVENT_API		0

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* gate.h - where each new flow asks the rules whether it may go */
+
+#ifndef SLUICE_GATE_H
+#define SLUICE_GATE_H
+
+struct flow;
+struct gateway;
+
+int gate_connect(struct gateway *gw, struct flow *f);
+void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why);
+void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason);
+
+#endif /* SLUICE_GATE_H */

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* main.c - sluice's entry point: options, signals and the event loop */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "pcap.h"
+#include "stats.h"
+
+/**
+ * struct sluice - the running program
+ * @cfg:	configuration
+ * @gw:		the gateway
+ * @sigint_w:	SIGINT watcher
+ * @sigterm_w:	SIGTERM watcher
+ * @sigusr1_w:	SIGUSR1 watcher
+ */
+struct sluice {
+	struct config cfg;
+	struct gateway gw;
+	ev_signal sigint_w;
+	ev_signal sigterm_w;
+	ev_signal sigusr1_w;
+};
+
+static void main_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("received %s, shutting down", strsignal(w->signum));
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void main_counters_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	stats_print(stderr, 0);
+}
+
+/* Allow as many descriptors as the hard limit permits: each flow has one. */
+static void main_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		log_warn_perror("cannot raise the open file limit");
+}
+
+static int main_run(struct sluice *s)
+{
+	struct ev_loop *loop = EV_DEFAULT;
+
+	if (s->cfg.pcap_path && pcap_open(s->cfg.pcap_path)) {
+		log_err_perror("cannot create capture file %s",
+			       s->cfg.pcap_path);
+		return EXIT_FAILURE;
+	}
+	if (gateway_init(&s->gw, &s->cfg, loop))
+		return EXIT_FAILURE;
+
+	ev_signal_init(&s->sigint_w, main_stop_cb, SIGINT);
+	ev_signal_init(&s->sigterm_w, main_stop_cb, SIGTERM);
+	ev_signal_init(&s->sigusr1_w, main_counters_cb, SIGUSR1);
+	ev_signal_start(loop, &s->sigint_w);
+	ev_signal_start(loop, &s->sigterm_w);
+	ev_signal_start(loop, &s->sigusr1_w);
+
+	log_info("sluice %s running", SLUICE_VERSION);
+	ev_run(loop, 0);
+
+	gateway_shutdown(&s->gw);
+	pcap_close();
+	stats_print(stderr, 0);
+	log_info("stopped");
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	static struct sluice s;
+	int ret;
+
+	ret = config_parse(&s.cfg, argc, argv);
+	if (ret)
+		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
+
+	log_init(s.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	main_raise_fd_limit();
+	return main_run(&s);
+}

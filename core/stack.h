@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* stack.h - lwIP glue: the netif, the input hook and lwIP's timers */
+
+#ifndef SLUICE_STACK_H
+#define SLUICE_STACK_H
+
+struct gateway;
+struct ipv4_packet;
+struct pbuf;
+
+int stack_init(struct gateway *gw);
+void stack_input(struct gateway *gw, const struct ipv4_packet *p);
+void stack_deliver(struct pbuf *p);
+void stack_timers(void);
+void stack_reset(void);
+
+#endif /* SLUICE_STACK_H */
