@@ -1,0 +1,300 @@
+-- SPDX-License-Identifier: MIT
+-- spec/support/e2e.lua - helpers for end-to-end specs: processes, network
+-- namespaces, TAP links and servers on the host's loopback.
+--
+-- Every namespace, TAP device and process a spec creates is registered and
+-- removed by e2e.cleanup(), which specs call from after_each/teardown.
+-- Traffic goes only to the host's loopback and to namespaces made here.
+
+local e2e = {}
+
+local function script_dir()
+  local src = debug.getinfo(1, "S").source:sub(2)
+  return src:match("(.*/)") or "./"
+end
+
+e2e.support = script_dir()
+e2e.root = e2e.support:gsub("spec/support/$", "")
+if e2e.root == "" then e2e.root = "./" end
+e2e.build = os.getenv("SLUICE_BUILD") or (e2e.root .. "build")
+e2e.sluice = e2e.build .. "/core/sluice"
+e2e.tapbridge = e2e.build .. "/sluice-tapbridge"
+
+local resources = {}   -- cleanup actions, newest first
+local counter = 0
+
+---Quote a string for the shell.
+---@param s string
+---@return string
+function e2e.q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+---Run a shell command and return its output and exit status.
+---@param cmd string
+---@return string output, integer status
+function e2e.sh(cmd)
+  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"__status=$?\"", "r"))
+  local out = p:read("a")
+  p:close()
+  local status = tonumber(out:match("__status=(%d+)%s*$"))
+  out = out:gsub("__status=%d+%s*$", "")
+  return out, status
+end
+
+---Run a command that must succeed; raise with its output otherwise.
+---@param cmd string
+---@return string output
+function e2e.must(cmd)
+  local out, status = e2e.sh(cmd)
+  if status ~= 0 then
+    error(("command failed (exit %d): %s\n%s"):format(status, cmd, out), 2)
+  end
+  return out
+end
+
+---Seconds since the epoch, with sub-second precision.
+---@return number
+function e2e.now()
+  local out = e2e.sh("date +%s.%N")
+  return tonumber(out) or os.time()
+end
+
+function e2e.sleep(seconds)
+  os.execute("sleep " .. seconds)
+end
+
+---Poll until fn() returns a true value or the timeout passes.
+---@param what string description for the error
+---@param timeout number seconds
+---@param fn fun(): any
+---@return any
+function e2e.wait_for(what, timeout, fn)
+  local deadline = e2e.now() + timeout
+  repeat
+    local v = fn()
+    if v then return v end
+    e2e.sleep(0.1)
+  until e2e.now() > deadline
+  error("timed out after " .. timeout .. " s waiting for " .. what, 2)
+end
+
+---A unique short name (TAP device names are limited to 15 bytes).
+---@param prefix string
+---@return string
+function e2e.name(prefix)
+  counter = counter + 1
+  local pid = e2e.sh("echo $PPID"):match("%d+") or "0"
+  return ("%s%s%d"):format(prefix, pid:sub(-4), counter)
+end
+
+local function on_cleanup(fn)
+  table.insert(resources, 1, fn)
+end
+
+---Remove everything the spec created, newest first.
+function e2e.cleanup()
+  local list = resources
+  resources = {}
+  for _, fn in ipairs(list) do pcall(fn) end
+end
+
+---Make a temporary directory that cleanup removes.
+---@return string path
+function e2e.tmpdir()
+  local dir = e2e.must("mktemp -d /tmp/sluice-e2e.XXXXXX"):gsub("%s+$", "")
+  on_cleanup(function() os.execute("rm -rf " .. e2e.q(dir)) end)
+  return dir
+end
+
+---Start a background process; cleanup stops it.
+---@param cmd string shell command
+---@param log string file for its stdout and stderr
+---@return table proc {pid=, log=}
+function e2e.spawn(cmd, log)
+  local out = e2e.must(("setsid sh -c %s >%s 2>&1 </dev/null & echo $!")
+    :format(e2e.q("exec " .. cmd), e2e.q(log)))
+  local proc = { pid = tonumber(out:match("%d+")), log = log }
+  on_cleanup(function() e2e.stop(proc) end)
+  return proc
+end
+
+---Whether a spawned process is still running.
+function e2e.alive(proc)
+  local _, status = e2e.sh("kill -0 " .. proc.pid)
+  return status == 0
+end
+
+---Send SIGTERM, wait up to 5 s, then SIGKILL. Returns the log text.
+---@return string log
+function e2e.stop(proc)
+  if proc.pid and e2e.alive(proc) then
+    os.execute("kill -TERM " .. proc.pid)
+    local deadline = e2e.now() + 5
+    while e2e.alive(proc) and e2e.now() < deadline do e2e.sleep(0.05) end
+    if e2e.alive(proc) then os.execute("kill -KILL " .. proc.pid) end
+  end
+  proc.pid = nil
+  return e2e.read(proc.log)
+end
+
+---The whole content of a file, or "" if it does not exist.
+function e2e.read(path)
+  local f = io.open(path, "r")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function e2e.write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+---Fail loudly unless the suite runs as root: namespaces and TAP devices
+---need it, and the end-to-end specs must never be skipped silently.
+function e2e.require_root()
+  local uid = e2e.sh("id -u"):match("%d+")
+  if uid ~= "0" then
+    error("end-to-end specs need root (network namespaces, TAP devices); "
+      .. "run tools/test as root", 2)
+  end
+  for _, bin in ipairs({ e2e.sluice, e2e.tapbridge }) do
+    local _, status = e2e.sh("test -x " .. e2e.q(bin))
+    if status ~= 0 then
+      error(bin .. " is missing: build first (tools/test does)", 2)
+    end
+  end
+end
+
+---Create a network namespace with loopback up; cleanup deletes it.
+---@return string name
+function e2e.netns()
+  local ns = e2e.name("sle")
+  e2e.must("ip netns add " .. ns)
+  on_cleanup(function() os.execute("ip netns del " .. ns .. " 2>/dev/null") end)
+  e2e.must("ip netns exec " .. ns .. " ip link set lo up")
+  return ns
+end
+
+---Run a command inside a namespace.
+function e2e.in_ns(ns, cmd)
+  return e2e.sh("ip netns exec " .. ns .. " sh -c " .. e2e.q(cmd))
+end
+
+---Start sluice; returns its process with .log. Extra arguments are a
+---string appended to the command line.
+---@param link string link options, e.g. "--tap sl0"
+---@param args string|nil further options
+---@param dir string directory for the log
+function e2e.start_sluice(link, args, dir)
+  local log = dir .. "/sluice.log"
+  local proc = e2e.spawn(("%s %s %s"):format(e2e.sluice, link, args or ""), log)
+  e2e.wait_for("sluice to start", 10, function()
+    return e2e.read(log):find("running", 1, true) or not e2e.alive(proc)
+  end)
+  assert(e2e.alive(proc), "sluice exited at start:\n" .. e2e.read(log))
+  return proc
+end
+
+---Wait until a network interface exists in the root namespace.
+function e2e.wait_link(dev)
+  e2e.wait_for("interface " .. dev, 10, function()
+    local _, status = e2e.sh("ip link show " .. dev .. " >/dev/null")
+    return status == 0
+  end)
+end
+
+---Move a TAP device into a namespace, bring it up and run udhcpc there.
+---Returns the lease line printed by the udhcpc script.
+---@return string lease "ip=... router=... dns=... mtu=..."
+function e2e.guest_dhcp(ns, dev)
+  e2e.wait_link(dev)
+  e2e.must(("ip link set %s netns %s"):format(dev, ns))
+  e2e.must(("ip netns exec %s ip link set %s up"):format(ns, dev))
+  local out = e2e.must(("ip netns exec %s busybox udhcpc -i %s -q -f -n -t 5 "
+    .. "-T 1 -O mtu -s %s"):format(ns, dev, e2e.q(e2e.support .. "udhcpc.sh")))
+  return out:match("SLUICE%-LEASE ([^\n]*)") or error("no lease:\n" .. out)
+end
+
+---A guest namespace behind sluice on a TAP link, with a lease.
+---@return table guest {ns=, dev=, sluice=, lease=, dir=}
+function e2e.tap_guest(args)
+  local dir = e2e.tmpdir()
+  local dev = e2e.name("slt")
+  local ns = e2e.netns()
+  local sluice = e2e.start_sluice("--tap " .. dev, args, dir)
+  local lease = e2e.guest_dhcp(ns, dev)
+  return { ns = ns, dev = dev, sluice = sluice, lease = lease, dir = dir }
+end
+
+---A guest namespace behind sluice on a stream link, through tapbridge.
+function e2e.stream_guest(args)
+  local dir = e2e.tmpdir()
+  local dev = e2e.name("slb")
+  local ns = e2e.netns()
+  local sock = dir .. "/sluice.sock"
+  local sluice = e2e.start_sluice("--stream-listen " .. sock, args, dir)
+  local bridge = e2e.spawn(("%s %s %s"):format(e2e.tapbridge, dev, sock),
+    dir .. "/bridge.log")
+  local lease = e2e.guest_dhcp(ns, dev)
+  return { ns = ns, dev = dev, sluice = sluice, bridge = bridge,
+           lease = lease, dir = dir, sock = sock }
+end
+
+---A free TCP port on the host's loopback (free when checked).
+function e2e.free_port()
+  local out = e2e.must("python3 -c 'import socket; s=socket.socket(); "
+    .. "s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'")
+  return tonumber(out:match("%d+"))
+end
+
+---Serve a directory over HTTP on 127.0.0.1 with busybox httpd.
+---@return integer port
+function e2e.http_server(root)
+  local port = e2e.free_port()
+  e2e.spawn(("busybox httpd -f -p 127.0.0.1:%d -h %s"):format(port, e2e.q(root)),
+    root .. "/../httpd-" .. port .. ".log")
+  e2e.wait_for("httpd on port " .. port, 10, function()
+    return e2e.port_open(port)
+  end)
+  return port
+end
+
+---Whether something accepts TCP connections on 127.0.0.1:port.
+function e2e.port_open(port)
+  local _, status = e2e.sh(("bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d'"):format(port))
+  return status == 0
+end
+
+---Start one of the Python helper servers in spec/support on 127.0.0.1.
+---@return integer port
+function e2e.helper_server(script, dir, extra)
+  local port = e2e.free_port()
+  e2e.spawn(("python3 %s %d %s"):format(e2e.q(e2e.support .. script), port,
+    extra or ""), dir .. "/" .. script .. ".log")
+  e2e.wait_for(script .. " on port " .. port, 10, function()
+    return e2e.read(dir .. "/" .. script .. ".log"):find("ready", 1, true)
+  end)
+  return port
+end
+
+---Counters that sluice prints on SIGUSR1, as a table name -> number.
+function e2e.counters(proc)
+  local before = #e2e.read(proc.log)
+  os.execute("kill -USR1 " .. proc.pid)
+  local text
+  e2e.wait_for("counters", 5, function()
+    text = e2e.read(proc.log):sub(before + 1)
+    return text:find("link_frames_in", 1, true)
+  end)
+  local t = {}
+  for name, value in text:gmatch("([%w_]+)%s+(%d+)%s+#") do
+    t[name] = tonumber(value)
+  end
+  return t
+end
+
+return e2e

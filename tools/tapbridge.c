@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tapbridge.c - connect a TAP device to a QEMU stream socket
+ *
+ * Test and benchmark helper: it plays the part of QEMU's
+ * "-netdev stream,server=off" for a network namespace. Frames read from
+ * the TAP device are written to the unix socket with QEMU's 4-byte
+ * big-endian length prefix, and frames read from the socket are written
+ * to the TAP device. The TAP device can be moved into a namespace after
+ * the bridge attached to it. Both sluice and passt listen on such a
+ * socket, so the benchmark compares them over the same path.
+ *
+ * Usage: sluice-tapbridge TAP_NAME SOCKET_PATH
+ * Exits 0 when the socket peer closes, 1 on errors.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define FRAME_MAX   (65535 + 14)
+#define BATCH_BYTES (1u << 20)
+
+static uint8_t to_sock[BATCH_BYTES + 4 + FRAME_MAX];
+static uint8_t from_sock[BATCH_BYTES + 4 + FRAME_MAX];
+
+static int tap_open(const char *name)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int sock_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int size = 4 << 20;
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return fd;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read every frame the TAP device has now and send them in one write. */
+static int tap_to_sock(int tap, int sock)
+{
+	size_t used = 0;
+
+	while (used < BATCH_BYTES) {
+		ssize_t n = read(tap, to_sock + used + 4, FRAME_MAX);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -1;
+		}
+		to_sock[used] = (uint8_t)(n >> 24);
+		to_sock[used + 1] = (uint8_t)(n >> 16);
+		to_sock[used + 2] = (uint8_t)(n >> 8);
+		to_sock[used + 3] = (uint8_t)n;
+		used += 4 + (size_t)n;
+	}
+	return write_all(sock, to_sock, used);
+}
+
+/* Read from the socket and write every complete frame to the TAP device. */
+static int sock_to_tap(int sock, int tap, size_t *have)
+{
+	ssize_t n = read(sock, from_sock + *have, BATCH_BYTES);
+	size_t off = 0;
+
+	if (n <= 0)
+		return n == 0 ? 1 : (errno == EINTR ? 0 : -1);
+	*have += (size_t)n;
+
+	while (*have - off >= 4) {
+		uint32_t len = (uint32_t)from_sock[off] << 24 |
+			       (uint32_t)from_sock[off + 1] << 16 |
+			       (uint32_t)from_sock[off + 2] << 8 |
+			       from_sock[off + 3];
+
+		if (len > FRAME_MAX)
+			return -1;
+		if (*have - off - 4 < len)
+			break;
+		/* A TAP device that is down in its namespace rejects the
+		 * frame with EIO; the frame is lost, as on a real link. */
+		if (write(tap, from_sock + off + 4, len) < 0 && errno != EIO)
+			return -1;
+		off += 4 + len;
+	}
+	memmove(from_sock, from_sock + off, *have - off);
+	*have -= off;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pollfd pfd[2];
+	size_t have = 0;
+	int tap, sock;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: sluice-tapbridge TAP_NAME SOCKET_PATH\n");
+		return 1;
+	}
+	tap = tap_open(argv[1]);
+	if (tap < 0) {
+		fprintf(stderr, "tapbridge: cannot open TAP device %s: %s\n",
+			argv[1], strerror(errno));
+		return 1;
+	}
+	sock = sock_connect(argv[2]);
+	if (sock < 0) {
+		fprintf(stderr, "tapbridge: cannot connect to %s: %s\n",
+			argv[2], strerror(errno));
+		return 1;
+	}
+	fcntl(tap, F_SETFL, fcntl(tap, F_GETFL) | O_NONBLOCK);
+
+	pfd[0].fd = tap;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sock;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		int ret;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((pfd[0].revents & POLLIN) && tap_to_sock(tap, sock))
+			break;
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			ret = sock_to_tap(sock, tap, &have);
+			if (ret > 0)
+				return 0;
+			if (ret < 0)
+				break;
+		}
+	}
+	fprintf(stderr, "tapbridge: %s\n", strerror(errno));
+	return 1;
+}
