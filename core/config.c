@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -13,9 +14,24 @@
 #define SLUICE_LUA_DIR "/usr/local/share/lua/5.4"
 #endif
 
+/* The Lua modules are taken from the install directory, or from the source
+ * tree the binary was built from when they are not installed. */
+static const char *config_default_lua_dir(void)
+{
+#ifdef SLUICE_SOURCE_LUA_DIR
+	if (access(SLUICE_LUA_DIR "/sluice/engine.lua", R_OK) &&
+	    !access(SLUICE_SOURCE_LUA_DIR "/sluice/engine.lua", R_OK))
+		return SLUICE_SOURCE_LUA_DIR;
+#endif
+	return SLUICE_LUA_DIR;
+}
+
 static const char config_help[] =
 	"Usage: sluice LINK [OPTIONS]     run the gateway for one guest\n"
-	"       sluice check RULES_DIR    validate a rules directory and exit\n"
+	"       sluice check RULES_DIR [--lua-dir DIR]\n"
+	"                                 validate a rules directory, print the\n"
+	"                                 order of its files and exit: 0 if it\n"
+	"                                 loads, 1 with file:line if not\n"
 	"\n"
 	"sluice is a QEMU guest's or network namespace's whole network: it\n"
 	"answers ARP, DHCP, DNS and ICMP echo on the guest link and relays the\n"
@@ -78,7 +94,8 @@ static const char config_help[] =
 	"  --rule-budget N       Lua instructions per decision (default 1000000)\n"
 	"  --rule-memory MIB     memory per rules generation (default 64)\n"
 	"  --lua-dir DIR         directory holding sluice/*.lua (default\n"
-	"                        " SLUICE_LUA_DIR ")\n"
+	"                        " SLUICE_LUA_DIR ",\n"
+	"                        or the source tree when not installed)\n"
 	"  --audit FILE          append one JSON line per decision and finished\n"
 	"                        flow to FILE (reopened on SIGHUP)\n"
 	"\n"
@@ -292,7 +309,7 @@ static void config_defaults(struct config *cfg)
 	cfg->tcp_half_timeout = 300;
 	cfg->udp_idle_timeout = 60;
 	cfg->log_level = LOG_INFO;
-	cfg->lua_dir = SLUICE_LUA_DIR;
+	cfg->lua_dir = config_default_lua_dir();
 	cfg->rule_budget = 1000000;
 	cfg->rule_memory = 64ull << 20;
 	cfg->dns_mode = DNS_MODE_SYNTHETIC;
@@ -317,6 +334,13 @@ static int config_check(struct config *cfg, int links)
 {
 	uint32_t mask = config_netmask(cfg);
 
+	if (cfg->check_dir) {
+		if (links) {
+			fprintf(stderr, "sluice: check takes no link option\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (links != 1) {
 		fprintf(stderr, "sluice: %s; see --help\n",
 			links ? "give only one guest link" :
@@ -489,6 +513,15 @@ int config_parse(struct config *cfg, int argc, char **argv)
 
 	config_defaults(cfg);
 	optind = 1;
+	if (argc > 1 && !strcmp(argv[1], "check")) {
+		if (argc < 3 || argv[2][0] == '-') {
+			fprintf(stderr, "sluice: usage: sluice check RULES_DIR "
+					"[--lua-dir DIR] [--default allow|deny]\n");
+			return -EINVAL;
+		}
+		cfg->check_dir = argv[2];
+		optind = 3;
+	}
 	while ((opt = getopt_long(argc, argv, "", config_options, &index)) !=
 	       -1) {
 		if (opt == OPT_HELP) {

@@ -63,6 +63,8 @@ enum dns_mode {
  * @dns_timeout:	seconds before an upstream query gives SERVFAIL
  * @resolver:		upstream resolver "ADDR[:PORT]", or NULL for
  *			/etc/resolv.conf
+ * @check_dir:		"sluice check DIR": the rules directory to validate,
+ *			or NULL to run the gateway
  */
 struct config {
 	enum link_kind link_kind;
@@ -99,6 +101,7 @@ struct config {
 	unsigned dns_max_ttl;
 	double dns_timeout;
 	const char *resolver;
+	const char *check_dir;
 };
 
 /* Exit statuses, also listed in --help. */

@@ -2,39 +2,94 @@
 /*
  * gate.c - where each new flow asks the rules whether it may go
  *
- * Without a rules directory every flow is allowed here; the address guard
- * in the dialer still applies.
+ * gate_connect() turns a new flow into a connect event, has the current
+ * rules generation decide it, writes the decision to the audit log, and
+ * keeps a reference to the generation in the flow, so the flow is decided
+ * by exactly one generation even if the rules reload meanwhile. Without a
+ * rules directory every flow is allowed here; the address guard in the
+ * dialer applies either way. When the flow ends, gate_flow_end() writes
+ * its byte counts and duration to the audit log.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <string.h>
 
+#include "audit.h"
 #include "flow.h"
 #include "gate.h"
 #include "gateway.h"
 #include "log.h"
+#include "policy.h"
+#include "stats.h"
+#include "util.h"
+
+/**
+ * struct gate_text - text forms of a flow's addresses for events and logs
+ * @src:	guest address
+ * @dst:	destination address
+ */
+struct gate_text {
+	char src[INET_ADDRSTRLEN];
+	char dst[INET_ADDRSTRLEN];
+};
 
 static const char *gate_proto_name(const struct flow *f)
 {
 	return f->key.proto == IPPROTO_TCP ? "tcp" : "udp";
 }
 
+static void gate_format(const struct flow *f, struct gate_text *t)
+{
+	inet_ntop(AF_INET, &f->key.src, t->src, sizeof(t->src));
+	inet_ntop(AF_INET, &f->key.dst, t->dst, sizeof(t->dst));
+}
+
 /**
  * gate_connect() - decide whether a new flow may be dialled
  * @gw:	gateway
- * @f:	the flow, inserted in the table, not yet dialled
+ * @f:	the flow, inserted in the table (so it has an id), not yet dialled;
+ *	f->name is the attributed DNS name or NULL
  *
  * Return: 0 if allowed, -EACCES if denied
  */
 int gate_connect(struct gateway *gw, struct flow *f)
 {
-	char dst[INET_ADDRSTRLEN];
+	struct policy_event ev = {.type = POLICY_EVENT_CONNECT};
+	struct gate_text t;
+	struct verdict v;
 
-	inet_ntop(AF_INET, &f->key.dst, dst, sizeof(dst));
-	log_debug("gate: flow %llu %s to %s:%u allowed (no rules)",
-		  (unsigned long long)f->id, gate_proto_name(f), dst,
-		  f->key.dport);
+	if (!gw->policy)
+		return 0;
+
+	gate_format(f, &t);
+	ev.id = f->id;
+	ev.time = f->started_wall;
+	ev.src = t.src;
+	ev.src_port = f->key.sport;
+	ev.connect.proto = gate_proto_name(f);
+	ev.connect.dst = t.dst;
+	ev.connect.name = f->name;
+	ev.connect.port = f->key.dport;
+
+	policy_decide(gw->policy, &ev, &v);
+	stats.policy_decisions++;
+	if (v.failed) {
+		stats.policy_failures++;
+		log_ratelimited(LOG_WARN, "gate: rule failed for flow %llu, "
+					  "denied: %s",
+				(unsigned long long)f->id, v.error);
+	}
+	audit_decision(&ev, &v);
+
+	if (v.action != VERDICT_ALLOW) {
+		log_debug("gate: flow %llu %s to %s:%u denied by %s",
+			  (unsigned long long)f->id, ev.connect.proto, t.dst,
+			  f->key.dport, v.rule[0] ? v.rule : "the default");
+		return -EACCES;
+	}
+	f->policy = policy_ref(gw->policy);
 	return 0;
 }
 
@@ -46,24 +101,49 @@ int gate_connect(struct gateway *gw, struct flow *f)
  */
 void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why)
 {
-	char dst[INET_ADDRSTRLEN];
+	struct gate_text t;
 
-	inet_ntop(AF_INET, &f->key.dst, dst, sizeof(dst));
+	gate_format(f, &t);
 	log_ratelimited(LOG_INFO, "gate: flow %llu %s to %s:%u refused: %s",
-			(unsigned long long)f->id, gate_proto_name(f), dst,
+			(unsigned long long)f->id, gate_proto_name(f), t.dst,
 			f->key.dport, why);
 }
 
 /**
- * gate_flow_end() - record a finished flow
+ * gate_flow_end() - record a finished flow and release its generation
  * @gw:		gateway
  * @f:		the flow, about to be freed
  * @reason:	why it ended
  */
 void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason)
 {
+	struct gate_text t;
+	struct audit_flow af;
+
+	gate_format(f, &t);
+	af.id = f->id;
+	af.proto = gate_proto_name(f);
+	af.src = t.src;
+	af.src_port = f->key.sport;
+	af.dst = t.dst;
+	af.port = f->key.dport;
+	af.name = f->name;
+	af.bytes_from_guest = f->bytes_up;
+	af.bytes_to_guest = f->bytes_down;
+	af.start = f->started_wall;
+	af.end = wall_time();
+	af.close_reason = reason;
+	af.generation = f->policy ? policy_generation(f->policy) : 0;
+
+	/* Flows that the rules never allowed were audited as denials. */
+	if (f->policy || !gw->policy)
+		audit_flow(&af);
 	log_debug("gate: flow %llu ended (%s): %llu bytes up, %llu down",
 		  (unsigned long long)f->id, reason,
 		  (unsigned long long)f->bytes_up,
 		  (unsigned long long)f->bytes_down);
+
+	if (f->policy)
+		policy_unref(f->policy);
+	f->policy = NULL;
 }

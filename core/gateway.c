@@ -10,10 +10,13 @@
 
 #include <string.h>
 
+#include "audit.h"
 #include "eth.h"
 #include "gateway.h"
 #include "log.h"
 #include "pcap.h"
+#include "policy.h"
+#include "rules_watch.h"
 #include "stack.h"
 #include "stats.h"
 #include "tcp.h"
@@ -21,6 +24,7 @@
 
 #define GATEWAY_TICK_SECONDS 0.1
 #define GATEWAY_REAP_MS	     1000
+#define GATEWAY_RULES_SETTLE 0.2 /* seconds of quiet before a reload */
 
 static void gateway_frame(void *opaque, const uint8_t *frame, size_t len)
 {
@@ -86,11 +90,92 @@ static void gateway_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	int64_t now = now_ms();
 
 	stack_timers();
+	audit_flush();
 	if (now - gw->last_reap >= GATEWAY_REAP_MS) {
 		gw->last_reap = now;
 		gateway_reap(gw, now);
 		pcap_flush();
 	}
+}
+
+static void gateway_policy_opts(const struct gateway *gw,
+				struct policy_opts *opts)
+{
+	const struct config *cfg = gw->cfg;
+
+	opts->rules_dir = cfg->rules_dir;
+	opts->lua_dir = cfg->lua_dir;
+	opts->default_allow = cfg->default_allow;
+	opts->budget = cfg->rule_budget;
+	opts->memory_limit = cfg->rule_memory;
+	opts->generation = gw->generation + 1;
+}
+
+/**
+ * gateway_reload_rules() - build a new rules generation and switch to it
+ * @gw:		gateway
+ * @trigger:	what asked for the reload, for the log ("SIGHUP", ...)
+ *
+ * On any error the generation in force stays, and the error (with
+ * file:line) goes to the log and the audit log.
+ */
+void gateway_reload_rules(struct gateway *gw, const char *trigger)
+{
+	struct policy_opts opts;
+	char err[512];
+
+	if (!gw->cfg->rules_dir)
+		return;
+	gateway_policy_opts(gw, &opts);
+	if (policy_reload(&gw->policy, &opts, err, sizeof(err))) {
+		log_err("rules: reload after %s failed, generation %u stays in "
+			"force: %s",
+			trigger, gw->generation, err);
+		audit_reload(wall_time(), gw->generation, err);
+		return;
+	}
+	gw->generation = opts.generation;
+	log_info("rules: generation %u loaded from %s after %s",
+		 gw->generation, gw->cfg->rules_dir, trigger);
+	audit_reload(wall_time(), gw->generation, NULL);
+}
+
+static void gateway_rules_changed(void *arg)
+{
+	gateway_reload_rules(arg, "a change in the rules directory");
+}
+
+/* Load the first generation; an error here stops sluice from starting. */
+static int gateway_load_rules(struct gateway *gw)
+{
+	struct policy_opts opts;
+	char err[512];
+	int ret;
+
+	if (!gw->cfg->rules_dir) {
+		log_info("rules: no rules directory, every flow the address "
+			 "guard admits is allowed");
+		return 0;
+	}
+	gateway_policy_opts(gw, &opts);
+	ret = policy_load(&opts, &gw->policy, err, sizeof(err));
+	if (ret) {
+		log_err("rules: cannot load %s: %s", gw->cfg->rules_dir, err);
+		return ret;
+	}
+	gw->generation = opts.generation;
+	log_info("rules: generation %u loaded from %s", gw->generation,
+		 gw->cfg->rules_dir);
+	audit_reload(wall_time(), gw->generation, NULL);
+
+	ret = rules_watch_start(gw->loop, gw->cfg->rules_dir,
+				GATEWAY_RULES_SETTLE, gateway_rules_changed, gw,
+				&gw->watch);
+	if (ret)
+		log_msg_errno(LOG_WARN, -ret, "rules: cannot watch %s for "
+			      "changes; reload with SIGHUP",
+			      gw->cfg->rules_dir);
+	return 0;
 }
 
 /**
@@ -118,6 +203,9 @@ int gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->loop = loop;
 	guard_init(&gw->guard, cfg->allow_net, cfg->allow_net_count);
 
+	ret = gateway_load_rules(gw);
+	if (ret)
+		return ret;
 	ret = flow_table_init(&gw->flows, cfg->max_tcp_flows +
 						  cfg->max_udp_flows);
 	if (ret)
@@ -153,4 +241,8 @@ void gateway_shutdown(struct gateway *gw)
 	link_close(&gw->link);
 	tcp_relay_free();
 	flow_table_free(&gw->flows);
+	if (gw->watch)
+		rules_watch_stop(gw->watch);
+	policy_unref(gw->policy);
+	gw->policy = NULL;
 }

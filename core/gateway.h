@@ -16,6 +16,7 @@
 
 struct policy;
 struct dns_server;
+struct rules_watch;
 
 /**
  * struct gateway - everything sluice keeps for the guest
@@ -30,6 +31,7 @@ struct dns_server;
  *			to drain
  * @policy:		current rules generation, or NULL without rules
  * @generation:		number of the current rules generation
+ * @watch:		inotify watch on the rules directory, or NULL
  * @dns:		the DNS server on the gateway address, or NULL
  * @tick_w:		periodic timer: lwIP timers, idle reaper, flushing
  * @last_reap:		when the reaper last ran, milliseconds (monotonic)
@@ -47,6 +49,7 @@ struct gateway {
 	struct flow_list paused;
 	struct policy *policy;
 	unsigned generation;
+	struct rules_watch *watch;
 	struct dns_server *dns;
 	ev_timer tick_w;
 	int64_t last_reap;
@@ -58,5 +61,6 @@ int gateway_init(struct gateway *gw, const struct config *cfg,
 		 struct ev_loop *loop);
 void gateway_shutdown(struct gateway *gw);
 void gateway_pause_flow(struct gateway *gw, struct flow *f);
+void gateway_reload_rules(struct gateway *gw, const char *trigger);
 
 #endif /* SLUICE_GATEWAY_H */

@@ -10,11 +10,14 @@
 
 #include <ev.h>
 
+#include "audit.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
 #include "pcap.h"
+#include "policy.h"
 #include "stats.h"
+#include "util.h"
 
 /**
  * struct sluice - the running program
@@ -23,6 +26,7 @@
  * @sigint_w:	SIGINT watcher
  * @sigterm_w:	SIGTERM watcher
  * @sigusr1_w:	SIGUSR1 watcher
+ * @sighup_w:	SIGHUP watcher
  */
 struct sluice {
 	struct config cfg;
@@ -30,6 +34,7 @@ struct sluice {
 	ev_signal sigint_w;
 	ev_signal sigterm_w;
 	ev_signal sigusr1_w;
+	ev_signal sighup_w;
 };
 
 static void main_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -41,6 +46,41 @@ static void main_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void main_counters_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	stats_print(stderr, 0);
+}
+
+static void main_hangup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct sluice *s = container_of(w, struct sluice, sighup_w);
+
+	log_info("received SIGHUP: reopening the audit log, reloading rules");
+	if (s->cfg.audit_path && audit_reopen())
+		log_err("cannot reopen the audit log %s", s->cfg.audit_path);
+	gateway_reload_rules(&s->gw, "SIGHUP");
+}
+
+/* sluice check DIR: load the rules once, print their order, exit. */
+static int main_check(const struct config *cfg)
+{
+	struct policy_opts opts = {
+		.rules_dir = cfg->check_dir,
+		.lua_dir = cfg->lua_dir,
+		.default_allow = cfg->default_allow,
+		.budget = cfg->rule_budget,
+		.memory_limit = cfg->rule_memory,
+		.generation = 1,
+	};
+	struct policy *p;
+	char err[512];
+
+	if (policy_load(&opts, &p, err, sizeof(err))) {
+		fprintf(stderr, "sluice check: %s: %s\n", cfg->check_dir, err);
+		return EXIT_FAILURE;
+	}
+	policy_print_order(p, stdout);
+	printf("%s: ok (default %s)\n", cfg->check_dir,
+	       cfg->default_allow ? "allow" : "deny");
+	policy_unref(p);
+	return EXIT_SUCCESS;
 }
 
 /* Allow as many descriptors as the hard limit permits: each flow has one. */
@@ -64,8 +104,15 @@ static int main_run(struct sluice *s)
 			       s->cfg.pcap_path);
 		return EXIT_FAILURE;
 	}
-	if (gateway_init(&s->gw, &s->cfg, loop))
+	if (s->cfg.audit_path && audit_open(s->cfg.audit_path)) {
+		log_err_perror("cannot open the audit log %s",
+			       s->cfg.audit_path);
 		return EXIT_FAILURE;
+	}
+	if (gateway_init(&s->gw, &s->cfg, loop)) {
+		audit_close();
+		return EXIT_FAILURE;
+	}
 
 	ev_signal_init(&s->sigint_w, main_stop_cb, SIGINT);
 	ev_signal_init(&s->sigterm_w, main_stop_cb, SIGTERM);
@@ -73,11 +120,14 @@ static int main_run(struct sluice *s)
 	ev_signal_start(loop, &s->sigint_w);
 	ev_signal_start(loop, &s->sigterm_w);
 	ev_signal_start(loop, &s->sigusr1_w);
+	ev_signal_init(&s->sighup_w, main_hangup_cb, SIGHUP);
+	ev_signal_start(loop, &s->sighup_w);
 
 	log_info("sluice %s running", SLUICE_VERSION);
 	ev_run(loop, 0);
 
 	gateway_shutdown(&s->gw);
+	audit_close();
 	pcap_close();
 	stats_print(stderr, 0);
 	log_info("stopped");
@@ -94,6 +144,8 @@ int main(int argc, char **argv)
 		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
 
 	log_init(s.cfg.log_level);
+	if (s.cfg.check_dir)
+		return main_check(&s.cfg);
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_fd_limit();
 	return main_run(&s);

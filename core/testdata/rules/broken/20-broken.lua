@@ -1,0 +1,5 @@
+local settings = nil
+
+local port = settings.port
+
+return {}

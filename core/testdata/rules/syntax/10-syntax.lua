@@ -1,0 +1,6 @@
+return {
+  connect = function(ev)
+    if ev.port == 22 then
+      return nil
+  end,
+}
