@@ -708,6 +708,27 @@ static void policy_harden(lua_State *L)
 	lua_register(L, "require", policy_require);
 }
 
+/*
+ * Method calls on strings (name:find(...)) look functions up through the
+ * string metatable's __index, the real string table. Point it at the
+ * string library of rule files, whose pattern functions refuse patterns
+ * too costly for their subject (sluice/pattern.lua), so both ways of
+ * calling are checked.
+ */
+static void policy_guard_string_methods(lua_State *L)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "sluice.pattern");
+	lua_call(L, 1, 1);
+	if (lua_getfield(L, -1, "string") != LUA_TTABLE)
+		luaL_error(L, "sluice.pattern: no string table");
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);	/* string metatable (C API: no __metatable) */
+	lua_pushvalue(L, -3);		/* the checked string table */
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 4);			/* metatable, "", table, module */
+}
+
 /* After the engine captured what it needs: drop the dangerous globals. */
 static void policy_seal(lua_State *L)
 {
@@ -765,6 +786,7 @@ static int policy_setup_protected(lua_State *L)
 				  "sluice.engine: module returned a %s "
 				  "value, expected a table",
 				  luaL_typename(L, -1));
+	policy_guard_string_methods(L);
 	policy_seal(L);
 
 	policy_engine_new(L, p);

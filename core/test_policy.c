@@ -811,6 +811,56 @@ static void policy_infinite_loop_fails_closed(void)
 	policy_unref(p);
 }
 
+/* A backtracking pattern on a long subject would run for minutes inside
+ * one C call, out of the budget's reach; it must fail closed at once. */
+static void pattern_bomb(const char *call)
+{
+	struct policy_event ev = connect_event(443, NULL);
+	char source[512];
+	struct policy *p;
+	struct verdict v;
+	double start, elapsed;
+
+	snprintf(source, sizeof(source),
+		 "local sluice = require 'sluice'\n"
+		 "return {\n"
+		 "  connect = function(ev)\n"
+		 "    local s = string.rep('a', 3000)\n"
+		 "    if %s then return sluice.allow() end\n"
+		 "  end,\n"
+		 "  dns = function(q) return sluice.allow() end,\n"
+		 "}\n",
+		 call);
+	p = load_source(source, 0);
+	CHECK(p);
+
+	watchdog_arm();
+	start = now_seconds();
+	policy_decide(p, &ev, &v);
+	elapsed = now_seconds() - start;
+	alarm(0);
+	CHECK(elapsed < RUNAWAY_SECONDS_MAX);
+	CHECK_STR(verdict_action_name(v.action), "deny");
+	CHECK(v.failed);
+	CHECK(starts_with(v.error, "10-rule.lua:5:"));
+	CHECK(strstr(v.error, "too costly"));
+
+	ev = dns_event("example.com");
+	policy_decide(p, &ev, &v);
+	CHECK_STR(verdict_action_name(v.action), "allow");
+	policy_unref(p);
+}
+
+static void policy_pattern_bomb_function_call_fails_closed(void)
+{
+	pattern_bomb("string.find(s, '.-.-.-b')");
+}
+
+static void policy_pattern_bomb_method_call_fails_closed(void)
+{
+	pattern_bomb("s:match('.-.-.-b')");
+}
+
 static void policy_pcall_cannot_swallow_budget(void)
 {
 	struct policy_event ev = connect_event(443, NULL);
@@ -1081,6 +1131,8 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_module_symlink_inside_allowed),
 	  UNIT_TEST(policy_top_level_module_name_rejected),
 	  UNIT_TEST(policy_infinite_loop_fails_closed),
+	  UNIT_TEST(policy_pattern_bomb_function_call_fails_closed),
+	  UNIT_TEST(policy_pattern_bomb_method_call_fails_closed),
 	  UNIT_TEST(policy_pcall_cannot_swallow_budget),
 	  UNIT_TEST(policy_dns_budget_gives_servfail),
 	  UNIT_TEST(policy_load_loop_hits_budget),
