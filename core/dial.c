@@ -3,24 +3,30 @@
  * dial.c - the upstream dialer that every protocol shares
  *
  * A dial turns the destination that the guest addressed into a connected
- * host socket: it maps the gateway address to the host's loopback (the
- * QEMU user-networking convention, so a guest reaches a host service at
- * the gateway address), checks the address to be dialled with the guard,
- * and connects without blocking, with a timeout. Every refusal carries a
- * short static reason for the log and the audit entry.
+ * host socket. It works out the candidate addresses first: the gateway
+ * address maps to the host's loopback (the QEMU user-networking
+ * convention, so a guest reaches a host service at the gateway address);
+ * a synthetic DNS address maps to the real addresses of the name it was
+ * handed out for, from the DNS server's cache or a fresh upstream lookup;
+ * any other address is dialled as it is. Each candidate is checked with
+ * the address guard right before its connect, so no DNS answer can steer
+ * sluice to a forbidden address, and the candidates are tried in order
+ * until one connects. Every failure carries a short static reason for the
+ * log and the audit entry.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "dial.h"
+#include "dns.h"
 #include "gateway.h"
 #include "log.h"
+#include "resolver.h"
 #include "stats.h"
 #include "util.h"
 
@@ -42,51 +48,177 @@ static const char *dial_errno_text(int err)
 	}
 }
 
-static void dial_finish(struct dial *d, int err)
+static void dial_stop_io(struct dial *d)
 {
-	int fd = d->fd;
-
 	ev_io_stop(d->gw->loop, &d->io_w);
 	ev_timer_stop(d->gw->loop, &d->timeout_w);
-	if (err) {
-		close(fd);
-		fd = -1;
-		d->why = dial_errno_text(-err);
-	}
+	if (d->fd >= 0)
+		close(d->fd);
 	d->fd = -1;
-	d->done(d, fd, err);
+}
+
+/* Start connecting to candidate @addr. Return DIAL_CONNECTED,
+ * DIAL_PENDING or a negative errno with d->why set. */
+static int dial_connect(struct dial *d, uint32_t addr)
+{
+	const char *forbidden;
+	int one = 1, fd, err;
+
+	d->target.sin_addr.s_addr = addr;
+	forbidden = guard_check(&d->gw->guard, (struct sockaddr *)&d->target);
+	if (forbidden) {
+		d->why = forbidden;
+		return -EACCES;
+	}
+
+	fd = socket(AF_INET, d->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = errno;
+		stats.dial_errors++;
+		log_ratelimited(LOG_WARN, "dial: socket: %s", strerror(err));
+		d->why = dial_errno_text(err);
+		return -err;
+	}
+	if (d->type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!connect(fd, (struct sockaddr *)&d->target, sizeof(d->target))) {
+		d->fd = fd;
+		return DIAL_CONNECTED;
+	}
+	if (errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		d->why = dial_errno_text(err);
+		return -err;
+	}
+
+	d->fd = fd;
+	ev_io_set(&d->io_w, fd, EV_WRITE);
+	ev_io_start(d->gw->loop, &d->io_w);
+	ev_timer_set(&d->timeout_w, d->gw->cfg->connect_timeout, 0.);
+	ev_timer_start(d->gw->loop, &d->timeout_w);
+	return DIAL_PENDING;
+}
+
+/* Try the remaining candidates in order; the first error that is not a
+ * guard refusal is the one reported, so "refused upstream" wins over a
+ * forbidden second address. */
+static int dial_next(struct dial *d)
+{
+	int ret = -EHOSTUNREACH, first = 0;
+	const char *first_why = NULL;
+
+	while (d->next < d->count) {
+		ret = dial_connect(d, d->candidates[d->next++]);
+		if (ret >= 0)
+			return ret;
+		if (!first || (first == -EACCES && ret != -EACCES)) {
+			first = ret;
+			first_why = d->why;
+		}
+	}
+	if (first) {
+		d->why = first_why;
+		return first;
+	}
+	if (!d->why)
+		d->why = "no address to dial";
+	return ret;
+}
+
+/* Report an asynchronous outcome: DIAL_PENDING results wait on. */
+static void dial_report(struct dial *d, int ret)
+{
+	if (ret == DIAL_PENDING)
+		return;
+	if (ret == DIAL_CONNECTED) {
+		int fd = d->fd;
+
+		d->fd = -1;
+		d->done(d, fd, 0);
+		return;
+	}
+	d->done(d, -1, ret);
 }
 
 static void dial_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct dial *d = container_of(w, struct dial, io_w);
 	socklen_t len = sizeof(int);
-	int err = 0;
+	int err = 0, fd = d->fd;
 
-	if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		err = errno;
-	dial_finish(d, -err);
+	ev_io_stop(loop, &d->io_w);
+	ev_timer_stop(loop, &d->timeout_w);
+	if (!err) {
+		d->fd = -1;
+		d->done(d, fd, 0);
+		return;
+	}
+	dial_stop_io(d);
+	d->why = dial_errno_text(err);
+	dial_report(d, d->next < d->count ? dial_next(d) : -err);
 }
 
 static void dial_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	dial_finish(container_of(w, struct dial, timeout_w), -ETIMEDOUT);
+	struct dial *d = container_of(w, struct dial, timeout_w);
+
+	dial_stop_io(d);
+	d->why = dial_errno_text(ETIMEDOUT);
+	dial_report(d, d->next < d->count ? dial_next(d) : -ETIMEDOUT);
 }
 
-static int dial_socket(struct dial *d)
+static void dial_set_candidates(struct dial *d, const uint32_t *addrs,
+				unsigned count)
 {
-	int one = 1, fd;
+	d->count = MIN(count, (unsigned)DIAL_CANDIDATES_MAX);
+	memcpy(d->candidates, addrs, d->count * sizeof(*addrs));
+	d->next = 0;
+}
 
-	fd = socket(AF_INET, d->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		stats.dial_errors++;
-		d->why = dial_errno_text(errno);
-		log_ratelimited(LOG_WARN, "dial: socket: %s", strerror(errno));
-		return -errno;
+static void dial_resolved(void *arg, int status, const uint32_t *addrs,
+			  unsigned count, uint32_t min_ttl)
+{
+	struct dial *d = arg;
+
+	d->lookup = NULL;
+	if (status) {
+		d->why = status == -ENOENT ? "the name has no IPv4 address" :
+					     "DNS lookup of the name failed";
+		d->done(d, -1, status == -ENOENT ? -EHOSTUNREACH : status);
+		return;
 	}
-	if (d->type == SOCK_STREAM)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
+	dns_cache(d->gw, d->synthetic, addrs, count, min_ttl);
+	dial_set_candidates(d, addrs, count);
+	dial_report(d, dial_next(d));
+}
+
+/* A synthetic address: dial the real addresses of its name. */
+static int dial_synthetic(struct dial *d, uint32_t dst, const char *name)
+{
+	const uint32_t *cached;
+	unsigned n;
+
+	if (!name) {
+		d->why = "synthetic address not bound to a name";
+		return -EHOSTUNREACH;
+	}
+	n = dns_cached(d->gw, dst, &cached);
+	if (n) {
+		dial_set_candidates(d, cached, n);
+		return dial_next(d);
+	}
+
+	d->synthetic = dst;
+	d->lookup = resolver_lookup_a(dns_resolver(d->gw), name, dial_resolved,
+				      d);
+	if (!d->lookup) {
+		d->why = "DNS lookup of the name failed";
+		return -EIO;
+	}
+	return DIAL_PENDING;
 }
 
 /**
@@ -96,59 +228,38 @@ static int dial_socket(struct dial *d)
  * @type:	SOCK_STREAM or SOCK_DGRAM
  * @dst:	destination address as the guest addressed it, network order
  * @port:	destination port, host order
- * @done:	called once when an asynchronous connect finishes
+ * @name:	DNS name the destination is attributed to, or NULL; needed
+ *		for synthetic addresses
+ * @done:	called once when an asynchronous dial finishes
  *
- * Return: DIAL_CONNECTED (d->fd is ready), DIAL_PENDING (@done follows),
- *	   or a negative errno with d->why set: -EACCES if the guard forbids
- *	   the address, or the socket or connect error
+ * Return: DIAL_CONNECTED (d->fd is ready: take it with dial_take_fd()),
+ *	   DIAL_PENDING (@done follows), or a negative errno with d->why
+ *	   set: -EACCES if the guard forbids every candidate, else the error
+ *	   of the first candidate
  */
 int dial_start(struct dial *d, struct gateway *gw, int type, uint32_t dst,
-	       uint16_t port, dial_done_fn done)
+	       uint16_t port, const char *name, dial_done_fn done)
 {
-	const char *forbidden;
-	int fd;
+	uint32_t loopback = htonl(INADDR_LOOPBACK);
 
 	memset(d, 0, sizeof(*d));
 	d->gw = gw;
 	d->type = type;
 	d->fd = -1;
 	d->done = done;
-	ev_io_init(&d->io_w, dial_io_cb, -1, EV_WRITE);
-	ev_timer_init(&d->timeout_w, dial_timeout_cb, gw->cfg->connect_timeout,
-		      0.);
-
+	ev_init(&d->io_w, dial_io_cb);
+	ev_init(&d->timeout_w, dial_timeout_cb);
 	d->target.sin_family = AF_INET;
 	d->target.sin_port = htons(port);
-	d->target.sin_addr.s_addr = dst;
-	if (dst == gw->cfg->gateway)
-		d->target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-	forbidden = guard_check(&gw->guard, (struct sockaddr *)&d->target);
-	if (forbidden) {
-		d->why = forbidden;
-		return -EACCES;
+	if (dst == gw->cfg->gateway) {
+		dial_set_candidates(d, &loopback, 1);
+		return dial_next(d);
 	}
-
-	fd = dial_socket(d);
-	if (fd < 0)
-		return fd;
-	if (!connect(fd, (struct sockaddr *)&d->target, sizeof(d->target))) {
-		d->fd = fd;
-		return DIAL_CONNECTED;
-	}
-	if (errno != EINPROGRESS) {
-		int err = errno;
-
-		close(fd);
-		d->why = dial_errno_text(err);
-		return -err;
-	}
-
-	d->fd = fd;
-	ev_io_set(&d->io_w, fd, EV_WRITE);
-	ev_io_start(gw->loop, &d->io_w);
-	ev_timer_start(gw->loop, &d->timeout_w);
-	return DIAL_PENDING;
+	if (dns_is_synthetic(gw, dst))
+		return dial_synthetic(d, dst, name);
+	dial_set_candidates(d, &dst, 1);
+	return dial_next(d);
 }
 
 /**
@@ -166,16 +277,15 @@ int dial_take_fd(struct dial *d)
 }
 
 /**
- * dial_cancel() - abandon a pending dial; @done is not called
+ * dial_cancel() - abandon a dial; @done is not called
  * @d:	the dial (a finished or never-started dial is fine)
  */
 void dial_cancel(struct dial *d)
 {
 	if (!d->gw)
 		return;
-	ev_io_stop(d->gw->loop, &d->io_w);
-	ev_timer_stop(d->gw->loop, &d->timeout_w);
-	if (d->fd >= 0)
-		close(d->fd);
-	d->fd = -1;
+	if (d->lookup)
+		resolver_cancel(d->lookup);
+	d->lookup = NULL;
+	dial_stop_io(d);
 }

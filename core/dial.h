@@ -11,6 +11,7 @@
 
 struct gateway;
 struct dial;
+struct resolver_query;
 
 /**
  * typedef dial_done_fn - completion of an asynchronous dial
@@ -21,15 +22,23 @@ struct dial;
  */
 typedef void (*dial_done_fn)(struct dial *d, int fd, int err);
 
+/* Real addresses a dial tries at most, in order */
+#define DIAL_CANDIDATES_MAX 8
+
 /**
  * struct dial - one upstream connection attempt
  * @gw:		gateway
  * @type:	SOCK_STREAM or SOCK_DGRAM
- * @target:	the address being dialled (after mapping and resolution)
+ * @target:	the address being dialled now (port set at start)
  * @fd:		socket while connecting, else -1
  * @done:	completion callback, called only for asynchronous outcomes
  * @io_w:	waits for a non-blocking connect to finish
  * @timeout_w:	connect timeout
+ * @candidates:	addresses to try, network order
+ * @count:	entries in @candidates
+ * @next:	index of the next candidate to try
+ * @synthetic:	the synthetic address being resolved, network order
+ * @lookup:	upstream lookup of a synthetic address's name, or NULL
  * @why:	static text describing a failure, for logs and audit entries
  */
 struct dial {
@@ -40,6 +49,11 @@ struct dial {
 	dial_done_fn done;
 	ev_io io_w;
 	ev_timer timeout_w;
+	uint32_t candidates[DIAL_CANDIDATES_MAX];
+	unsigned count;
+	unsigned next;
+	uint32_t synthetic;
+	struct resolver_query *lookup;
 	const char *why;
 };
 
@@ -48,7 +62,7 @@ struct dial {
 #define DIAL_CONNECTED 1 /* d->fd is connected now; @done is not called */
 
 int dial_start(struct dial *d, struct gateway *gw, int type, uint32_t dst,
-	       uint16_t port, dial_done_fn done);
+	       uint16_t port, const char *name, dial_done_fn done);
 void dial_cancel(struct dial *d);
 int dial_take_fd(struct dial *d);
 

@@ -14,9 +14,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
+#include "dns.h"
 #include "flow.h"
 #include "gate.h"
 #include "gateway.h"
@@ -49,17 +51,23 @@ static void gate_format(const struct flow *f, struct gate_text *t)
 /**
  * gate_connect() - decide whether a new flow may be dialled
  * @gw:	gateway
- * @f:	the flow, inserted in the table (so it has an id), not yet dialled;
- *	f->name is the attributed DNS name or NULL
+ * @f:	the flow, inserted in the table (so it has an id), not yet dialled
+ *
+ * Sets f->name to the DNS name the destination is attributed to, and keeps
+ * a synthetic destination bound to it until gate_flow_end().
  *
  * Return: 0 if allowed, -EACCES if denied
  */
 int gate_connect(struct gateway *gw, struct flow *f)
 {
 	struct policy_event ev = {.type = POLICY_EVENT_CONNECT};
+	const char *name = dns_name_of(gw, f->key.dst);
 	struct gate_text t;
 	struct verdict v;
 
+	if (name)
+		f->name = strdup(name);
+	dns_hold(gw, f->key.dst);
 	if (!gw->policy)
 		return 0;
 
@@ -146,4 +154,7 @@ void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason)
 	if (f->policy)
 		policy_unref(f->policy);
 	f->policy = NULL;
+	dns_release(gw, f->key.dst);
+	free(f->name);
+	f->name = NULL;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "dns.h"
 #include "eth.h"
 #include "gateway.h"
 #include "log.h"
@@ -48,6 +49,7 @@ static void gateway_down(void *opaque)
 	struct gateway *gw = opaque;
 
 	gateway_reset_flows(gw);
+	dns_reset(gw);
 	gw->guest_mac_known = false;
 	log_info("gateway: guest state cleared");
 }
@@ -94,6 +96,7 @@ static void gateway_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (now - gw->last_reap >= GATEWAY_REAP_MS) {
 		gw->last_reap = now;
 		gateway_reap(gw, now);
+		dns_tick(gw, now);
 		pcap_flush();
 	}
 }
@@ -216,6 +219,9 @@ int gateway_init(struct gateway *gw, const struct config *cfg,
 	ret = stack_init(gw);
 	if (ret)
 		return ret;
+	ret = dns_init(gw);
+	if (ret)
+		return ret;
 
 	ev_timer_init(&gw->tick_w, gateway_tick_cb, GATEWAY_TICK_SECONDS,
 		      GATEWAY_TICK_SECONDS);
@@ -238,6 +244,7 @@ void gateway_shutdown(struct gateway *gw)
 	gw->stopping = true;
 	ev_timer_stop(gw->loop, &gw->tick_w);
 	gateway_reset_flows(gw);
+	dns_free(gw);
 	link_close(&gw->link);
 	tcp_relay_free();
 	flow_table_free(&gw->flows);

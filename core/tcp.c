@@ -45,6 +45,7 @@
 #include "lwip/tcp.h"
 
 #include "dial.h"
+#include "dns.h"
 #include "gate.h"
 #include "gateway.h"
 #include "log.h"
@@ -687,7 +688,7 @@ static void tcp_flow_open(struct gateway *gw, struct pbuf *syn,
 	}
 
 	ret = dial_start(&tf->dial, gw, SOCK_STREAM, key->dst, key->dport,
-			 tcp_dial_done);
+			 tf->f.name, tcp_dial_done);
 	if (ret == DIAL_PENDING) {
 		tf->syn = syn;
 		return;
@@ -739,6 +740,8 @@ bool tcp_guest_segment(struct gateway *gw, struct pbuf *p)
 	key.sport = lwip_ntohs(th->src);
 	key.dport = lwip_ntohs(th->dest);
 	key.proto = IPPROTO_TCP;
+	if (gw->dns && key.dst == gw->cfg->gateway && key.dport == DNS_PORT)
+		return true; /* the DNS server's own listener takes it */
 	tf = tcp_flow_find(gw, key.src, key.sport, key.dst, key.dport);
 	if (tf) {
 		if (tf->state == TCP_FLOW_DIALING)

@@ -3,11 +3,12 @@
  * udp.c - UDP from the guest: DHCP, DNS and per-flow relay to the host
  *
  * Theory of operation: UDP never enters lwIP. Datagrams to port 67 go to
- * the DHCP server and datagrams to the gateway's port 53 to the DNS server
- * (ICMP port unreachable while there is none). Everything else is relayed
+ * the DHCP server and datagrams to the gateway's port 53 to the DNS
+ * server. Everything else is relayed
  * per flow: the first datagram of a guest address/port and destination
  * address/port pair asks the gate, then opens a connected host UDP socket
- * through the dialer; replies from that socket are wrapped into IPv4/UDP
+ * through the dialer (up to UDP_HELD_MAX datagrams wait while a dial
+ * resolves a name); replies from that socket are wrapped into IPv4/UDP
  * for the guest with the destination as their source. A refused flow gets
  * ICMP unreachable (administratively prohibited for rules and guard, port
  * unreachable when the host reports ECONNREFUSED).
@@ -30,6 +31,7 @@
 #include "checksum.h"
 #include "dhcp.h"
 #include "dial.h"
+#include "dns.h"
 #include "gate.h"
 #include "gateway.h"
 #include "icmp.h"
@@ -42,13 +44,29 @@
 #define UDP_READ_BUDGET 32
 #define UDP_MAX_PAYLOAD (65535 - 20 - UDP_HLEN)
 
+#define UDP_HELD_MAX 8 /* datagrams kept while the flow's dial runs */
+
+/**
+ * struct udp_held - a datagram from the guest waiting for the dial
+ * @next:	next held datagram
+ * @len:	payload length
+ * @data:	payload
+ */
+struct udp_held {
+	struct udp_held *next;
+	size_t len;
+	uint8_t data[];
+};
+
 /**
  * struct udp_flow - one relayed guest address/port to destination pair
  * @f:		generic flow part
  * @gw:		gateway
- * @fd:		connected host socket
+ * @fd:		connected host socket, or -1 while dialling
  * @rx_w:	read watcher on @fd
- * @dial:	the dial that made @fd
+ * @dial:	the dial that makes @fd
+ * @held:	datagrams that arrived while dialling, oldest first
+ * @held_count:	entries in @held
  */
 struct udp_flow {
 	struct flow f;
@@ -56,6 +74,8 @@ struct udp_flow {
 	int fd;
 	ev_io rx_w;
 	struct dial dial;
+	struct udp_held *held;
+	unsigned held_count;
 };
 
 static uint8_t udp_buf[UDP_MAX_PAYLOAD];
@@ -139,6 +159,12 @@ static void udp_flow_free(struct udp_flow *uf, const char *reason)
 	struct gateway *gw = uf->gw;
 
 	dial_cancel(&uf->dial);
+	while (uf->held) {
+		struct udp_held *h = uf->held;
+
+		uf->held = h->next;
+		free(h);
+	}
 	if (uf->fd >= 0) {
 		ev_io_stop(gw->loop, &uf->rx_w);
 		close(uf->fd);
@@ -212,6 +238,79 @@ static void udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* Send one payload upstream; a refusal the host already knows of becomes
+ * ICMP port unreachable for the guest. */
+static void udp_flow_send(struct udp_flow *uf, const uint8_t *data, size_t len)
+{
+	if (send(uf->fd, data, len, 0) < 0) {
+		if (errno == ECONNREFUSED) {
+			udp_flow_unreachable(uf, ICMP_UNREACH_PORT);
+		} else {
+			stats.drop_udp_send++;
+			log_ratelimited(LOG_WARN, "udp: flow %llu: send: %s",
+					(unsigned long long)uf->f.id,
+					strerror(errno));
+		}
+		return;
+	}
+	uf->f.bytes_up += len;
+	uf->f.last_active = now_ms();
+}
+
+static void udp_flow_connected(struct udp_flow *uf, int fd)
+{
+	uf->fd = fd;
+	ev_io_init(&uf->rx_w, udp_rx_cb, uf->fd, EV_READ);
+	ev_io_start(uf->gw->loop, &uf->rx_w);
+	stats.udp_flows_opened++;
+
+	while (uf->held) {
+		struct udp_held *h = uf->held;
+
+		uf->held = h->next;
+		udp_flow_send(uf, h->data, h->len);
+		free(h);
+	}
+	uf->held_count = 0;
+}
+
+static void udp_flow_refused(struct udp_flow *uf, int err)
+{
+	if (err == -EACCES)
+		stats.udp_refused_guard++;
+	gate_flow_refused(uf->gw, &uf->f, uf->dial.why);
+	udp_flow_unreachable(uf, ICMP_UNREACH_ADMIN);
+	udp_flow_free(uf, uf->dial.why);
+}
+
+static void udp_dial_done(struct dial *d, int fd, int err)
+{
+	struct udp_flow *uf = container_of(d, struct udp_flow, dial);
+
+	if (err)
+		udp_flow_refused(uf, err);
+	else
+		udp_flow_connected(uf, fd);
+}
+
+/* Keep a datagram until the dial finishes; beyond UDP_HELD_MAX drop it. */
+static void udp_flow_hold(struct udp_flow *uf, const uint8_t *data, size_t len)
+{
+	struct udp_held *h, **tail;
+
+	if (uf->held_count == UDP_HELD_MAX || !(h = malloc(sizeof(*h) + len))) {
+		stats.drop_udp_send++;
+		return;
+	}
+	h->next = NULL;
+	h->len = len;
+	memcpy(h->data, data, len);
+	for (tail = &uf->held; *tail; tail = &(*tail)->next)
+		;
+	*tail = h;
+	uf->held_count++;
+}
+
 /* The first datagram of a new pair: decide and dial. */
 static struct udp_flow *udp_flow_open(struct gateway *gw,
 				      const struct ipv4_packet *p,
@@ -246,22 +345,14 @@ static struct udp_flow *udp_flow_open(struct gateway *gw,
 		return NULL;
 	}
 
-	/* NOTE: a UDP dial completes at once (connect() on a datagram
-	 * socket does not wait), so DIAL_PENDING does not occur here. */
-	ret = dial_start(&uf->dial, gw, SOCK_DGRAM, key->dst, key->dport, NULL);
-	if (ret != DIAL_CONNECTED) {
-		if (ret == -EACCES)
-			stats.udp_refused_guard++;
-		gate_flow_refused(gw, &uf->f, uf->dial.why);
-		udp_flow_free(uf, uf->dial.why);
-		icmp_send_unreach(gw, ICMP_UNREACH_ADMIN, p);
+	ret = dial_start(&uf->dial, gw, SOCK_DGRAM, key->dst, key->dport,
+			 uf->f.name, udp_dial_done);
+	if (ret == DIAL_CONNECTED)
+		udp_flow_connected(uf, dial_take_fd(&uf->dial));
+	else if (ret < 0) {
+		udp_flow_refused(uf, ret);
 		return NULL;
 	}
-
-	uf->fd = dial_take_fd(&uf->dial);
-	ev_io_init(&uf->rx_w, udp_rx_cb, uf->fd, EV_READ);
-	ev_io_start(gw->loop, &uf->rx_w);
-	stats.udp_flows_opened++;
 	return uf;
 }
 
@@ -278,20 +369,10 @@ static void udp_relay(struct gateway *gw, const struct ipv4_packet *p,
 		 udp_flow_open(gw, p, &key);
 	if (!uf)
 		return;
-
-	if (send(uf->fd, udp + UDP_HLEN, len - UDP_HLEN, 0) < 0) {
-		if (errno == ECONNREFUSED) {
-			icmp_send_unreach(gw, ICMP_UNREACH_PORT, p);
-		} else {
-			stats.drop_udp_send++;
-			log_ratelimited(LOG_WARN, "udp: flow %llu: send: %s",
-					(unsigned long long)uf->f.id,
-					strerror(errno));
-		}
-		return;
-	}
-	uf->f.bytes_up += len - UDP_HLEN;
-	uf->f.last_active = now_ms();
+	if (uf->fd < 0)
+		udp_flow_hold(uf, udp + UDP_HLEN, len - UDP_HLEN);
+	else
+		udp_flow_send(uf, udp + UDP_HLEN, len - UDP_HLEN);
 }
 
 static bool udp_is_broadcast(const struct gateway *gw, uint32_t dst)
@@ -334,8 +415,8 @@ void udp_input(struct gateway *gw, const struct ipv4_packet *p)
 		stats.drop_udp_invalid++;
 		return;
 	}
-	if (p->dst == gw->cfg->gateway && dport == 53) {
-		icmp_send_unreach(gw, ICMP_UNREACH_PORT, p);
+	if (p->dst == gw->cfg->gateway && dport == DNS_PORT) {
+		dns_udp_input(gw, p, udp, len);
 		return;
 	}
 	udp_relay(gw, p, udp, len);
@@ -361,5 +442,6 @@ static void udp_flow_resume(struct flow *f)
 {
 	struct udp_flow *uf = container_of(f, struct udp_flow, f);
 
-	ev_io_start(uf->gw->loop, &uf->rx_w);
+	if (uf->fd >= 0)
+		ev_io_start(uf->gw->loop, &uf->rx_w);
 }

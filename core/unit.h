@@ -8,8 +8,8 @@
 #include <string.h>
 
 /*
- * Each test program defines its tests as plain functions, lists them in a
- * UNIT_TESTS() table and returns unit_run(). A failed check prints the file,
+ * Each test program defines its tests as plain functions and lists them in
+ * UNIT_MAIN(UNIT_TEST(fn), ...), which defines main() and runs them. A failed check prints the file,
  * line and the expression, marks the current test failed and returns from it.
  */
 

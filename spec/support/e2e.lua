@@ -169,14 +169,61 @@ function e2e.require_root()
   end
 end
 
----Create a network namespace with loopback up; cleanup deletes it.
+---Create a network namespace with loopback up, whose resolv.conf names
+---the gateway as DNS server; cleanup deletes both.
 ---@return string name
 function e2e.netns()
   local ns = e2e.name("sle")
   e2e.must("ip netns add " .. ns)
-  on_cleanup(function() os.execute("ip netns del " .. ns .. " 2>/dev/null") end)
+  on_cleanup(function()
+    os.execute("ip netns del " .. ns .. " 2>/dev/null")
+    os.execute("rm -rf /etc/netns/" .. ns)
+  end)
+  e2e.must("mkdir -p /etc/netns/" .. ns)
+  e2e.write("/etc/netns/" .. ns .. "/resolv.conf", "nameserver 10.0.2.2\n")
   e2e.must("ip netns exec " .. ns .. " ip link set lo up")
   return ns
+end
+
+---A server host in its own namespace, reached from the root namespace
+---(where sluice runs) through a veth pair on a /30 of 10.231.0.0/16.
+---@return table server {ns=, addr=} with the server's address
+function e2e.server_ns()
+  local ns = e2e.netns()
+  counter = counter + 1
+  local pid = tonumber((e2e.sh("echo $PPID"):match("%d+"))) or 0
+  local net = ("10.231.%d."):format((pid + counter) % 250)
+  local outer, inner = e2e.name("svh"), e2e.name("svn")
+  e2e.must(("ip link add %s type veth peer name %s"):format(outer, inner))
+  on_cleanup(function() os.execute("ip link del " .. outer .. " 2>/dev/null") end)
+  e2e.must(("ip link set %s netns %s"):format(inner, ns))
+  e2e.must(("ip addr add %s1/30 dev %s && ip link set %s up"):format(net, outer, outer))
+  e2e.must(("ip netns exec %s sh -c 'ip addr add %s2/30 dev %s && ip link set %s up'")
+    :format(ns, net, inner, inner))
+  return { ns = ns, addr = net .. "2" }
+end
+
+---Start dnsmasq on 127.0.0.1 as sluice's upstream resolver, answering only
+---from the given lines of its configuration (address=, txt-record=, ...).
+---@param dir string directory for its configuration and log
+---@param records string[] dnsmasq configuration lines
+---@return string resolver "127.0.0.1:PORT" for --resolver
+function e2e.dnsmasq(dir, records)
+  local port = e2e.free_port()
+  local conf = dir .. "/dnsmasq.conf"
+  e2e.write(conf, table.concat({
+    "no-resolv", "no-hosts", "bind-interfaces", "listen-address=127.0.0.1",
+    "port=" .. port, "log-queries", table.concat(records, "\n"),
+  }, "\n") .. "\n")
+  e2e.spawn(("dnsmasq --keep-in-foreground --log-facility=- --conf-file=%s "
+    .. "--pid-file=%s/dnsmasq.pid"):format(e2e.q(conf), e2e.q(dir)),
+    dir .. "/dnsmasq.log")
+  e2e.wait_for("dnsmasq on port " .. port, 10, function()
+    local out = e2e.sh(("dig +short +time=1 +tries=1 @127.0.0.1 -p %d "
+      .. "ready.invalid"):format(port))
+    return e2e.read(dir .. "/dnsmasq.log"):find("query", 1, true) and out
+  end)
+  return "127.0.0.1:" .. port
 end
 
 ---Run a command inside a namespace.

@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- Proves that a real QEMU guest wired to sluice through -netdev stream and
 -- -netdev dgram gets its lease and downloads a file from a host server
--- byte-exact.
+-- byte-exact, by address and by a name that sluice resolves.
 
 local e2e = require("spec.support.e2e")
 
@@ -40,6 +40,23 @@ describe("a QEMU guest behind sluice", function()
 wget -q -O /tmp/file.bin http://10.0.2.2:%d/file.bin || exit 3
 echo "GUEST-SHA $(sha256sum /tmp/file.bin | cut -d' ' -f1)"
 ]]
+
+  it("resolves a name through sluice and downloads by name", function()
+    local dir = e2e.tmpdir()
+    local sock = dir .. "/sluice.sock"
+    local resolver = e2e.dnsmasq(dir, { "address=/files.test/127.0.0.1" })
+    local sluice = e2e.start_sluice("--stream-listen " .. e2e.q(sock),
+      "--allow-net 127.0.0.1/32 --resolver " .. resolver, dir)
+    local console, status, out = run_vm(dir, "stream", sock, ([[
+nslookup files.test || exit 4
+wget -q -O /tmp/file.bin http://files.test:%d/file.bin || exit 3
+echo "GUEST-SHA $(sha256sum /tmp/file.bin | cut -d' ' -f1)"
+]]):format(port))
+    assert.equals(0, status, out .. "\n" .. console)
+    assert.matches("Address: 198%.1[89]%.", console)
+    assert.equals(sum, console:match("GUEST%-SHA (%x+)"))
+    assert.is_true(e2e.alive(sluice))
+  end)
 
   for _, netdev in ipairs({ "stream", "dgram" }) do
     it("leases an address and downloads 20 MB over -netdev " .. netdev, function()
