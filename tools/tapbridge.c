@@ -10,14 +10,20 @@
  * the bridge attached to it. Both sluice and passt listen on such a
  * socket, so the benchmark compares them over the same path.
  *
- * Usage: sluice-tapbridge TAP_NAME SOCKET_PATH
+ * Usage: sluice-tapbridge [--listen] TAP_NAME SOCKET
+ *   SOCKET       a unix socket path, or 127.0.0.1:PORT for TCP
+ *   --listen     listen on SOCKET and bridge the first connection (the part
+ *                of QEMU's "-netdev stream,server=on"), instead of
+ *                connecting to it
  * Exits 0 when the socket peer closes, 1 on errors.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,22 +57,69 @@ static int tap_open(const char *name)
 	return fd;
 }
 
-static int sock_connect(const char *path)
+/* Fill @ss from "A.B.C.D:PORT" or a unix path; return its length or 0. */
+static socklen_t sock_address(const char *where, struct sockaddr_storage *ss)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int size = 4 << 20;
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	const char *colon = strrchr(where, ':');
+	char host[INET_ADDRSTRLEN];
 
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
+	memset(ss, 0, sizeof(*ss));
+	if (colon && !strchr(where, '/') &&
+	    (size_t)(colon - where) < sizeof(host)) {
+		memcpy(host, where, (size_t)(colon - where));
+		host[colon - where] = '\0';
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)atoi(colon + 1));
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return 0;
+		return sizeof(*in);
+	}
+	if (strlen(where) >= sizeof(un->sun_path))
+		return 0;
+	un->sun_family = AF_UNIX;
+	strcpy(un->sun_path, where);
+	return sizeof(*un);
+}
+
+static int sock_open(const char *where, int listening)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sock_address(where, &ss);
+	int size = 4 << 20, one = 1, fd, conn;
+
+	if (!len) {
+		errno = EINVAL;
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	return fd;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (!listening) {
+		if (connect(fd, (struct sockaddr *)&ss, len)) {
+			close(fd);
+			return -1;
+		}
+		conn = fd;
+	} else {
+		if (ss.ss_family == AF_UNIX)
+			unlink(((struct sockaddr_un *)&ss)->sun_path);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 1)) {
+			close(fd);
+			return -1;
+		}
+		printf("listening\n");
+		fflush(stdout);
+		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		close(fd);
+		if (conn < 0)
+			return -1;
+	}
+	setsockopt(conn, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(conn, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return conn;
 }
 
 static int write_all(int fd, const uint8_t *buf, size_t len)
@@ -142,10 +195,16 @@ int main(int argc, char **argv)
 {
 	struct pollfd pfd[2];
 	size_t have = 0;
-	int tap, sock;
+	int tap, sock, listening = 0;
 
+	if (argc == 4 && !strcmp(argv[1], "--listen")) {
+		listening = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: sluice-tapbridge TAP_NAME SOCKET_PATH\n");
+		fprintf(stderr, "usage: sluice-tapbridge [--listen] TAP_NAME "
+				"SOCKET\n");
 		return 1;
 	}
 	tap = tap_open(argv[1]);
@@ -154,10 +213,11 @@ int main(int argc, char **argv)
 			argv[1], strerror(errno));
 		return 1;
 	}
-	sock = sock_connect(argv[2]);
+	sock = sock_open(argv[2], listening);
 	if (sock < 0) {
-		fprintf(stderr, "tapbridge: cannot connect to %s: %s\n",
-			argv[2], strerror(errno));
+		fprintf(stderr, "tapbridge: cannot %s %s: %s\n",
+			listening ? "listen on" : "connect to", argv[2],
+			strerror(errno));
 		return 1;
 	}
 	fcntl(tap, F_SETFL, fcntl(tap, F_GETFL) | O_NONBLOCK);

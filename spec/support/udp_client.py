@@ -13,7 +13,7 @@ sock.settimeout(3)
 try:
     sock.send(payload.encode())
     data = sock.recv(65535)
-    print("reply", data.decode())
+    print("reply", data.decode(errors="replace"))
 except socket.timeout:
     print("error timeout")
 except OSError as e:
