@@ -201,7 +201,8 @@ int dhcp_build_reply(const struct dhcp_params *params, const uint8_t *req,
 		memcpy(out + 12, &ciaddr, 4);
 	else if (type != DHCP_NAK)
 		memcpy(out + 16, &params->guest, 4); /* yiaddr */
-	memcpy(out + 20, &params->server, 4);	     /* siaddr */
+	if (type != DHCP_NAK)
+		memcpy(out + 20, &params->server, 4); /* siaddr, 0 in a NAK */
 	put_be32(out + BOOTP_FIXED_LEN, DHCP_MAGIC);
 
 	end = dhcp_put_options(params, type, r.type != DHCP_INFORM,

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "flow.h"
+#include "util.h"
 
 static uint64_t flow_last_id;
 
@@ -120,6 +121,23 @@ void flow_insert(struct flow_table *t, struct flow *f)
 		t->tcp_count++;
 	else
 		t->udp_count++;
+}
+
+/**
+ * flow_start() - set up a new flow's generic part and insert it
+ * @t:		the table
+ * @f:		the flow, zeroed
+ * @key:	its 5-tuple
+ * @ops:	its protocol operations
+ */
+void flow_start(struct flow_table *t, struct flow *f,
+		const struct flow_key *key, const struct flow_ops *ops)
+{
+	f->key = *key;
+	f->ops = ops;
+	f->started = f->last_active = now_ms();
+	f->started_wall = wall_time();
+	flow_insert(t, f);
 }
 
 /**

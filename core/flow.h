@@ -109,6 +109,8 @@ int flow_table_init(struct flow_table *t, unsigned expected);
 void flow_table_free(struct flow_table *t);
 struct flow *flow_lookup(const struct flow_table *t, const struct flow_key *k);
 void flow_insert(struct flow_table *t, struct flow *f);
+void flow_start(struct flow_table *t, struct flow *f,
+		const struct flow_key *key, const struct flow_ops *ops);
 void flow_remove(struct flow_table *t, struct flow *f);
 uint64_t flow_next_id(void);
 

@@ -44,13 +44,21 @@ static void gateway_reset_flows(struct gateway *gw)
 	stack_reset();
 }
 
-static void gateway_down(void *opaque)
+/**
+ * gateway_forget_guest() - drop all state of a guest that went away: its
+ * flows, its lwIP connections, its DNS queries in flight and its MAC
+ * @gw:	gateway
+ */
+void gateway_forget_guest(struct gateway *gw)
 {
-	struct gateway *gw = opaque;
-
 	gateway_reset_flows(gw);
 	dns_reset(gw);
 	gw->guest_mac_known = false;
+}
+
+static void gateway_down(void *opaque)
+{
+	gateway_forget_guest(opaque);
 	log_info("gateway: guest state cleared");
 }
 

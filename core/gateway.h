@@ -61,6 +61,7 @@ int gateway_init(struct gateway *gw, const struct config *cfg,
 		 struct ev_loop *loop);
 void gateway_shutdown(struct gateway *gw);
 void gateway_pause_flow(struct gateway *gw, struct flow *f);
+void gateway_forget_guest(struct gateway *gw);
 void gateway_reload_rules(struct gateway *gw, const char *trigger);
 
 #endif /* SLUICE_GATEWAY_H */

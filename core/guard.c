@@ -16,6 +16,7 @@
  */
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -60,6 +61,7 @@ static const struct guard_block guard_blocks[] = {
 	{"::ffff:0:0/96", "IPv4-mapped", 12},
 	{"::/96", "IPv4-compatible", 12},
 	{"64:ff9b::/96", "NAT64", 12},
+	{"64:ff9b:1::/48", "local-use NAT64", 0},
 	{"2002::/16", "6to4", 2},
 	{"100::/64", "discard", 0},
 	{"2001:db8::/32", "documentation", 0},
@@ -106,8 +108,12 @@ int guard_net_parse(const char *text, struct guard_net *net)
 
 	prefix = max;
 	if (slash) {
+		/* strtoul() would skip blanks and take a sign: "/-0" must not
+		 * parse as a prefix of 0. */
+		if (!isdigit((unsigned char)slash[1]))
+			return -EINVAL;
 		prefix = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || prefix > max)
+		if (*end || prefix > max)
 			return -EINVAL;
 	}
 	net->prefix = (unsigned)prefix;

@@ -675,11 +675,7 @@ static void tcp_flow_open(struct gateway *gw, struct pbuf *syn,
 	}
 	tf->gw = gw;
 	tf->fd = -1;
-	tf->f.key = *key;
-	tf->f.ops = &tcp_flow_ops;
-	tf->f.started = tf->f.last_active = now_ms();
-	tf->f.started_wall = wall_time();
-	flow_insert(&gw->flows, &tf->f);
+	flow_start(&gw->flows, &tf->f, key, &tcp_flow_ops);
 
 	if (gate_connect(gw, &tf->f)) {
 		stats.tcp_refused_policy++;

@@ -332,11 +332,7 @@ static struct udp_flow *udp_flow_open(struct gateway *gw,
 		return NULL;
 	uf->gw = gw;
 	uf->fd = -1;
-	uf->f.key = *key;
-	uf->f.ops = &udp_flow_ops;
-	uf->f.started = uf->f.last_active = now_ms();
-	uf->f.started_wall = wall_time();
-	flow_insert(&gw->flows, &uf->f);
+	flow_start(&gw->flows, &uf->f, key, &udp_flow_ops);
 
 	if (gate_connect(gw, &uf->f)) {
 		stats.udp_refused_policy++;

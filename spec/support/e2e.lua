@@ -92,11 +92,31 @@ local function on_cleanup(fn)
   table.insert(resources, 1, fn)
 end
 
----Remove everything the spec created, newest first.
+local sanitizer_reports = {}
+
+-- Remember a sanitizer report in a stopped sluice's log, for cleanup().
+local function scan_sanitizer_report(proc)
+  local text = e2e.read(proc.log)
+  local report = text:match("[^\n]*ERROR: AddressSanitizer[^\n]*")
+    or text:match("[^\n]*ERROR: LeakSanitizer[^\n]*")
+    or text:match("[^\n]*runtime error:[^\n]*")
+  if report then
+    sanitizer_reports[#sanitizer_reports + 1] = proc.log .. ": " .. report
+  end
+end
+
+---Remove everything the spec created, newest first. Raises an error if a
+---sanitizer build of sluice reported a problem in its log meanwhile.
 function e2e.cleanup()
   local list = resources
   resources = {}
   for _, fn in ipairs(list) do pcall(fn) end
+
+  local reports = sanitizer_reports
+  sanitizer_reports = {}
+  if #reports > 0 then
+    error("sanitizer report from sluice:\n" .. table.concat(reports, "\n"), 2)
+  end
 end
 
 ---Make a temporary directory that cleanup removes.
@@ -135,6 +155,7 @@ function e2e.stop(proc)
     if e2e.alive(proc) then os.execute("kill -KILL " .. proc.pid) end
   end
   proc.pid = nil
+  if proc.sluice then scan_sanitizer_report(proc) end
   return e2e.read(proc.log)
 end
 
@@ -239,6 +260,7 @@ end
 function e2e.start_sluice(link, args, dir)
   local log = dir .. "/sluice.log"
   local proc = e2e.spawn(("%s %s %s"):format(e2e.sluice, link, args or ""), log)
+  proc.sluice = true
   e2e.wait_for("sluice to start", 10, function()
     return e2e.read(log):find("running", 1, true) or not e2e.alive(proc)
   end)
