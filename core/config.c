@@ -117,7 +117,8 @@ static const char config_help[] =
 	"  --version             print the version\n"
 	"\n"
 	"Signals: SIGINT and SIGTERM shut down cleanly; SIGHUP reloads the rules\n"
-	"and reopens the audit log; SIGUSR1 prints the counters to stderr.\n"
+	"and reopens the audit log; SIGUSR1 prints the counters of traffic,\n"
+	"drops, refusals and rule hits to stderr.\n"
 	"\n"
 	"Exit status: 0 after a clean shutdown, 1 if sluice could not start or\n"
 	"failed while running, 2 for an invalid command line.\n";

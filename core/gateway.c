@@ -190,6 +190,40 @@ static int gateway_load_rules(struct gateway *gw)
 }
 
 /**
+ * gateway_print_rules() - print the counters of the rules generation in
+ * force: decisions, failures and hits and errors per rule
+ * @gw:		gateway
+ * @out:	where to print
+ */
+void gateway_print_rules(struct gateway *gw, FILE *out)
+{
+	struct policy_rule_counter counters[256];
+	struct policy_stats st;
+	int n, i;
+
+	if (!gw->policy)
+		return;
+	policy_stats(gw->policy, &st);
+	fprintf(out, "rules generation %u: %llu decisions, %llu failed closed "
+		     "(%llu out of budget, %llu over the memory limit), "
+		     "%zu of %zu bytes used\n",
+		gw->generation, (unsigned long long)st.decisions,
+		(unsigned long long)st.failures,
+		(unsigned long long)st.budget_exhausted,
+		(unsigned long long)st.memory_errors, st.memory_used,
+		st.memory_limit);
+
+	n = policy_counters(gw->policy, counters, ARRAY_SIZE(counters));
+	for (i = 0; i < n && i < (int)ARRAY_SIZE(counters); i++)
+		fprintf(out, "rule %-32s %10llu hits %6llu errors\n",
+			counters[i].rule, (unsigned long long)counters[i].hits,
+			(unsigned long long)counters[i].errors);
+	if (n > (int)ARRAY_SIZE(counters))
+		fprintf(out, "(%d more rules not shown)\n",
+			n - (int)ARRAY_SIZE(counters));
+}
+
+/**
  * gateway_init() - set up the gateway and open the guest link
  * @gw:		gateway to set up
  * @cfg:	configuration, which must outlive @gw

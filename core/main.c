@@ -45,7 +45,10 @@ static void main_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void main_counters_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct sluice *s = container_of(w, struct sluice, sigusr1_w);
+
 	stats_print(stderr, 0);
+	gateway_print_rules(&s->gw, stderr);
 }
 
 static void main_hangup_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -126,10 +129,11 @@ static int main_run(struct sluice *s)
 	log_info("sluice %s running", SLUICE_VERSION);
 	ev_run(loop, 0);
 
+	stats_print(stderr, 0);
+	gateway_print_rules(&s->gw, stderr);
 	gateway_shutdown(&s->gw);
 	audit_close();
 	pcap_close();
-	stats_print(stderr, 0);
 	log_info("stopped");
 	return EXIT_SUCCESS;
 }

@@ -2,23 +2,30 @@
 -- Proves that Lua rules decide the connections of a namespace guest: an
 -- allowed port connects and a denied one is refused, a reload during a
 -- download does not break it, a broken edit keeps the old rules, a fixed
--- edit applies, and the audit log holds one entry per decision after
+-- edit applies, a runaway rule fails closed while other flows go on, the
+-- audit log is reopened on SIGHUP and holds one entry per decision after
 -- SIGTERM.
 
 local e2e = require("spec.support.e2e")
 local json = require("dkjson")
 
-local function rules_text(allow_port, deny_port, extra)
+-- Port LOOP_PORT runs into an endless loop, to check that the instruction
+-- budget fails it closed while other flows go on.
+local LOOP_PORT = 9
+
+local function rules_text(allow_port, deny_port)
   return ([[
 local sluice = require "sluice"
 return {
   connect = function(c)
     if c.port == %d then return sluice.allow() end
     if c.port == %d then return sluice.deny{ reason = "port %d is closed" } end
-    %s
+    if c.port == %d then
+      while true do end
+    end
   end,
 }
-]]):format(allow_port, deny_port, deny_port, extra or "")
+]]):format(allow_port, deny_port, deny_port, LOOP_PORT)
 end
 
 local function audit_lines(path)
@@ -118,23 +125,60 @@ describe("rules deciding a namespace guest's connections", function()
     assert.equals(0, status, out)
   end)
 
-  it("applies a reload on SIGHUP", function()
+  it("fails a runaway rule closed while a download goes on", function()
+    local sum = e2e.must("sha256sum " .. e2e.q(www .. "/big.bin")):match("^(%x+)")
+    local got = guest.dir .. "/big2.got"
+    local dl = e2e.spawn(("ip netns exec %s curl -sS --limit-rate 30M -o %s "
+      .. "http://10.0.2.2:%d/big.bin"):format(guest.ns, e2e.q(got), port_a),
+      guest.dir .. "/curl2.log")
+    e2e.sleep(0.5)
+    local start = e2e.now()
+    local out, status = curl(LOOP_PORT, "")
+    assert.equals(7, status, out)
+    assert.is_true(e2e.now() - start < 2, "the runaway rule took too long")
+    e2e.wait_for("the download", 60, function() return not e2e.alive(dl) end)
+    assert.equals(sum, e2e.must("sha256sum " .. e2e.q(got)):match("^(%x+)"))
+  end)
+
+  it("counts hits and errors per rule on SIGUSR1", function()
+    local before = #e2e.read(guest.sluice.log)
+    os.execute("kill -USR1 " .. guest.sluice.pid)
+    local text
+    e2e.wait_for("the rule counters", 5, function()
+      text = e2e.read(guest.sluice.log):sub(before + 1)
+      return text:find("rule 10%-ports%.lua:%d+ +%d+ hits")
+    end)
+    assert.matches("failed closed %(1 out of budget", text)
+    assert.matches("rule 10%-ports%.lua:3 +%d+ hits +1 errors", text)
+  end)
+
+  it("reopens the audit log and reloads on SIGHUP", function()
+    assert(os.rename(audit, audit .. ".1"))
     os.execute("kill -HUP " .. guest.sluice.pid)
     wait_generation(4)
+    e2e.wait_for("the reopened audit log", 5, function()
+      return e2e.read(audit):find('"event":"reload"', 1, true)
+    end)
   end)
 
   it("writes one audit entry per decision, all there after SIGTERM", function()
     e2e.stop(guest.sluice)
-    local lines = audit_lines(audit)
+    local lines = audit_lines(audit .. ".1")
+    for _, l in ipairs(audit_lines(audit)) do lines[#lines + 1] = l end
     -- connections to port A: allowed, download, denied after reload,
-    -- denied during the broken edit, allowed after the fix
+    -- denied during the broken edit, allowed after the fix, second
+    -- download
     local a = connects(lines, port_a)
     local b = connects(lines, port_b)
-    assert.equals(5, #a)
+    local loop = connects(lines, LOOP_PORT)
+    assert.equals(6, #a)
     assert.equals(2, #b)
+    assert.equals(1, #loop)
     local verdicts = {}
     for _, l in ipairs(a) do verdicts[#verdicts + 1] = l.verdict end
-    assert.same({ "allow", "allow", "deny", "deny", "allow" }, verdicts)
+    assert.same({ "allow", "allow", "deny", "deny", "allow", "allow" }, verdicts)
+    assert.equals("deny", loop[1].verdict)
+    assert.matches("^10%-ports%.lua:%d+: instruction budget", loop[1].error)
     assert.equals("10-ports.lua", a[3].rule:match("^[^:]+"))
     assert.equals("port " .. port_a .. " is closed", a[3].reason)
     local ids = {}
@@ -153,7 +197,7 @@ describe("rules deciding a namespace guest's connections", function()
         assert.is_number(l.bytes_to_guest)
       end
     end
-    assert.equals(4, flows)
+    assert.equals(5, flows)
     local reloads = 0
     for _, l in ipairs(lines) do
       if l.event == "reload" then reloads = reloads + 1 end
