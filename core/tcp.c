@@ -173,8 +173,7 @@ static void tcp_flow_free(struct tcp_flow *tf, const char *reason)
 		tf->queue_len--;
 	}
 	tf->queued = tf->hold_len = 0;
-	if (tf->pcb)
-		tf->pcb = NULL; /* the caller detached or freed it */
+	tf->pcb = NULL; /* the caller detached or freed it */
 	tcp_flow_account(tf);
 	free(tf->queue);
 	free(tf->hold);
@@ -219,21 +218,28 @@ static void tcp_flow_abort(struct tcp_flow *tf, const char *reason)
 	tcp_flow_free(tf, reason);
 }
 
-/* Close the flow gracefully once both directions are finished. */
-static void tcp_flow_maybe_close(struct tcp_flow *tf)
+/* Close the flow gracefully once both directions are finished. Return
+ * ERR_ABRT if the pcb had to be aborted (lwIP callbacks must pass that on),
+ * else ERR_OK. */
+static err_t tcp_flow_maybe_close(struct tcp_flow *tf)
 {
+	err_t ret = ERR_OK;
+
 	if (!tf->guest_eof || !tf->host_eof || tf->queue_len || tf->hold_len)
-		return;
+		return ERR_OK;
 
 	if (tf->pcb) {
 		tcp_flow_detach_pcb(tf);
 		/* lwIP keeps the pcb until the guest acknowledged our data
 		 * and FIN; tcp_close() fails only without memory. */
-		if (tcp_close(tf->pcb) != ERR_OK)
+		if (tcp_close(tf->pcb) != ERR_OK) {
 			tcp_abort(tf->pcb);
+			ret = ERR_ABRT;
+		}
 		tf->pcb = NULL;
 	}
 	tcp_flow_free(tf, "closed");
+	return ret;
 }
 
 /* Send an RST for a held or refused SYN. */
@@ -392,8 +398,7 @@ static err_t tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 		return ERR_MEM; /* lwIP keeps @p and offers it again later */
 	if (tcp_flow_write_host(tf))
 		return ERR_ABRT;
-	tcp_flow_maybe_close(tf);
-	return ERR_OK;
+	return tcp_flow_maybe_close(tf);
 }
 
 /* Pass host data to lwIP; keep what it cannot take in tf->hold. */
