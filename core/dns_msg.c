@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* dns_msg.c - DNS message codec: query parsing, replies, answer rewriting */
+/* dns_msg.c - DNS message codec: names, query parsing and replies */
 
 /*
  * How it works
@@ -24,11 +24,8 @@
  * in a partial record. Space for the final OPT record is reserved from the
  * start.
  *
- * dns_response_rewrite() validates each upstream record before it writes
- * anything for it. Names inside rdata are copied only for the types whose
- * layout is known (the table rdata_layouts). Rdata of any other type is
- * copied verbatim, as RFC 3597 requires. The rewrite neither validates
- * DNSSEC nor keeps signatures valid, so it clears AD in the reply.
+ * dns_response_rewrite(), in dns_rewrite.c, writes its replies through the
+ * same writer. dns_msg_internal.h declares what the two files share.
  *
  * Limits: output names are compressed only against whole names written
  * earlier (the question and up to DNS_REPLY_NAMES others), not against
@@ -40,6 +37,7 @@
 #include <string.h>
 
 #include "dns_msg.h"
+#include "dns_msg_internal.h"
 
 /* Jumps allowed while decoding one name: a name has at most 127 labels */
 #define NAME_MAX_JUMPS 127
@@ -47,109 +45,13 @@
 /* Size of an OPT record without options: root, type, class, TTL, RDLENGTH */
 #define OPT_RR_LEN 11
 
-/* Text of a name with every label byte escaped as \DDD, and the NUL */
-#define NAME_ESCAPED_SIZE 1024
-
-/* SvcParamKeys (RFC 9460) */
-#define SVCB_KEY_MANDATORY 0
-#define SVCB_KEY_IPV4HINT  4
-#define SVCB_KEY_ECH	   5
-#define SVCB_KEY_IPV6HINT  6
-
-/**
- * struct msg_reader - bounds-checked cursor over a received message
- * @msg:	the message
- * @len:	bytes in @msg
- * @pos:	offset of the next byte to read
- */
-struct msg_reader {
-	const uint8_t *msg;
-	size_t len;
-	size_t pos;
-};
-
-/**
- * struct msg_rr - a resource record as read, with its rdata left in place
- * @owner:	owner name, decompressed wire form
- * @owner_len:	bytes in @owner
- * @type:	record type
- * @rclass:	record class (the UDP payload size for OPT)
- * @ttl:	time to live (extended rcode, version and flags for OPT)
- * @rdata:	offset of the rdata in the message
- * @rdlen:	bytes of rdata
- */
-struct msg_rr {
-	uint8_t owner[DNS_NAME_WIRE_MAX];
-	size_t owner_len;
-	uint16_t type;
-	uint16_t rclass;
-	uint32_t ttl;
-	size_t rdata;
-	uint16_t rdlen;
-};
-
-static uint16_t load16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t load32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void store16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void store32(uint8_t *p, uint32_t v)
-{
-	store16(p, (uint16_t)(v >> 16));
-	store16(p + 2, (uint16_t)v);
-}
-
 static uint8_t ascii_lower(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-static bool read_u16(struct msg_reader *rd, uint16_t *v)
-{
-	if (rd->len - rd->pos < 2)
-		return false;
-	*v = load16(rd->msg + rd->pos);
-	rd->pos += 2;
-	return true;
-}
-
-static bool read_u32(struct msg_reader *rd, uint32_t *v)
-{
-	if (rd->len - rd->pos < 4)
-		return false;
-	*v = load32(rd->msg + rd->pos);
-	rd->pos += 4;
-	return true;
-}
-
-static bool read_skip(struct msg_reader *rd, size_t n)
-{
-	if (rd->len - rd->pos < n)
-		return false;
-	rd->pos += n;
-	return true;
-}
-
-/*
- * Decode the name at rd->pos into @wire and move rd->pos past the name as
- * stored there, which must end before @end. Labels reached through a
- * pointer may lie anywhere in the message. Returns the wire length, or 0 if
- * the name is malformed.
- */
-static size_t name_read(struct msg_reader *rd, size_t end,
-			uint8_t wire[DNS_NAME_WIRE_MAX])
+size_t dns_name_read(struct msg_reader *rd, size_t end,
+		     uint8_t wire[DNS_NAME_WIRE_MAX])
 {
 	size_t p = rd->pos, lowest = rd->pos, out = 0, next = 0;
 	unsigned jumps = 0;
@@ -202,13 +104,7 @@ static bool label_byte_is_plain(uint8_t c)
 	return c > ' ' && c < 0x7f && c != '.' && c != '\\';
 }
 
-/*
- * Convert a decoded wire name to lower-case dotted text without the
- * trailing dot. A byte that is not plain fails the conversion, or with
- * @escape is written as \DDD. Returns false if it fails or @size is short.
- */
-static bool name_to_text(const uint8_t *wire, char *text, size_t size,
-			 bool escape)
+bool dns_name_to_text(const uint8_t *wire, char *text, size_t size, bool escape)
 {
 	size_t in = 0, out = 0;
 
@@ -243,9 +139,8 @@ static bool name_to_text(const uint8_t *wire, char *text, size_t size,
 	return true;
 }
 
-/* Compare two decoded wire names, ignoring ASCII case */
-static bool name_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
-		       size_t b_len)
+bool dns_name_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
+		    size_t b_len)
 {
 	size_t i;
 
@@ -260,13 +155,9 @@ static bool name_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
 	return true;
 }
 
-/*
- * Read one record and skip its rdata. A false return means the record runs
- * past the end of the message or has a malformed owner name.
- */
-static bool rr_read(struct msg_reader *rd, struct msg_rr *rr)
+bool dns_rr_read(struct msg_reader *rd, struct msg_rr *rr)
 {
-	rr->owner_len = name_read(rd, rd->len, rr->owner);
+	rr->owner_len = dns_name_read(rd, rd->len, rr->owner);
 	if (!rr->owner_len)
 		return false;
 
@@ -319,11 +210,11 @@ static enum dns_parse_status query_opt_parse(const struct msg_reader *rd,
 static enum dns_parse_status query_question_parse(struct msg_reader *rd,
 						  struct dns_query *q)
 {
-	size_t len = name_read(rd, rd->len, q->qname);
+	size_t len = dns_name_read(rd, rd->len, q->qname);
 
 	if (!len)
 		return DNS_PARSE_FORMERR;
-	if (!name_to_text(q->qname, q->name, sizeof(q->name), false))
+	if (!dns_name_to_text(q->qname, q->name, sizeof(q->name), false))
 		return DNS_PARSE_FORMERR;
 	if (!read_u16(rd, &q->qtype) || !read_u16(rd, &q->qclass))
 		return DNS_PARSE_FORMERR;
@@ -350,7 +241,7 @@ static enum dns_parse_status query_additional_parse(struct msg_reader *rd,
 	uint16_t i;
 
 	for (i = 0; i < count; i++) {
-		if (!rr_read(rd, &rr))
+		if (!dns_rr_read(rd, &rr))
 			return DNS_PARSE_FORMERR;
 		if (rr.type != DNS_TYPE_OPT)
 			continue;
@@ -449,50 +340,15 @@ static size_t reply_limit(const struct dns_query *q,
 	return limit < size ? limit : size;
 }
 
-/*
- * The put helpers append to the reply. Once a write does not fit, r->overflow
- * is set and later writes do nothing until rr_end() rolls the record back.
- */
-static void put(struct dns_reply *r, const void *data, size_t n)
-{
-	if (r->overflow || n > r->limit - r->reserve - r->len) {
-		r->overflow = true;
-		return;
-	}
-	memcpy(r->buf + r->len, data, n);
-	r->len += n;
-}
-
-static void put_u16(struct dns_reply *r, uint16_t v)
-{
-	uint8_t b[2];
-
-	store16(b, v);
-	put(r, b, sizeof(b));
-}
-
-static void put_u32(struct dns_reply *r, uint32_t v)
-{
-	uint8_t b[4];
-
-	store32(b, v);
-	put(r, b, sizeof(b));
-}
-
-/*
- * Append a decoded name. With @compress, a name equal to one already in the
- * reply (ignoring case) becomes a pointer to it. A name written in full
- * becomes a compression target if it starts within pointer range.
- */
-static void put_name(struct dns_reply *r, const uint8_t *wire, size_t len,
-		     bool compress)
+void dns_put_name(struct dns_reply *r, const uint8_t *wire, size_t len,
+		  bool compress)
 {
 	size_t offset = r->len;
 	unsigned i;
 
 	for (i = 0; compress && i < r->name_count; i++) {
-		if (name_equal(r->buf + r->names[i].offset, r->names[i].len,
-			       wire, len)) {
+		if (dns_name_equal(r->buf + r->names[i].offset, r->names[i].len,
+				   wire, len)) {
 			put_u16(r, 0xc000 | r->names[i].offset);
 			return;
 		}
@@ -507,32 +363,15 @@ static void put_name(struct dns_reply *r, const uint8_t *wire, size_t len,
 	r->name_count++;
 }
 
-/**
- * struct rr_mark - where a record started, to fill it in or roll it back
- * @len:	reply length before the record
- * @name_count:	compression targets before the record
- * @rdlen_at:	offset of the record's RDLENGTH field
- */
-struct rr_mark {
-	size_t len;
-	unsigned name_count;
-	size_t rdlen_at;
-};
-
-/*
- * Start a record in the current section. A NULL @owner writes a pointer to
- * the question name. The rdata follows through the put helpers, then
- * rr_end() completes the record.
- */
-static void rr_begin(struct dns_reply *r, struct rr_mark *mark,
-		     const uint8_t *owner, size_t owner_len, uint16_t type,
-		     uint16_t rclass, uint32_t ttl)
+void dns_rr_begin(struct dns_reply *r, struct rr_mark *mark,
+		  const uint8_t *owner, size_t owner_len, uint16_t type,
+		  uint16_t rclass, uint32_t ttl)
 {
 	mark->len = r->len;
 	mark->name_count = r->name_count;
 
 	if (owner)
-		put_name(r, owner, owner_len, true);
+		dns_put_name(r, owner, owner_len, true);
 	else
 		put_u16(r, 0xc000 | DNS_HEADER_LEN);
 	put_u16(r, type);
@@ -542,13 +381,7 @@ static void rr_begin(struct dns_reply *r, struct rr_mark *mark,
 	put_u16(r, 0);
 }
 
-/*
- * Complete the record started at @mark. If it did not fit, roll it back and
- * mark the reply full, with TC set for a record of the answer section.
- * Returns 0, -EMSGSIZE if it did not fit, or -EBADMSG if its rdata grew past
- * 65535 bytes.
- */
-static int rr_end(struct dns_reply *r, const struct rr_mark *mark)
+int dns_rr_end(struct dns_reply *r, const struct rr_mark *mark)
 {
 	size_t rdlen = r->len - mark->rdlen_at - 2;
 	int err = -EMSGSIZE;
@@ -622,7 +455,7 @@ int dns_reply_init(struct dns_reply *r, uint8_t *buf, size_t size,
 	put_u16(r, 0);
 	put_u16(r, 0);
 	if (q->has_question) {
-		put_name(r, q->qname, q->qname_len, false);
+		dns_put_name(r, q->qname, q->qname_len, false);
 		put_u16(r, q->qtype);
 		put_u16(r, q->qclass);
 	}
@@ -656,9 +489,9 @@ int dns_reply_add_rr(struct dns_reply *r, uint16_t type, uint32_t ttl,
 		return -EMSGSIZE;
 
 	r->section = DNS_SECTION_ANSWER;
-	rr_begin(r, &mark, NULL, 0, type, r->rr_class, ttl);
+	dns_rr_begin(r, &mark, NULL, 0, type, r->rr_class, ttl);
 	put(r, rdata, rdlen);
-	return rr_end(r, &mark);
+	return dns_rr_end(r, &mark);
 }
 
 /**
@@ -802,396 +635,6 @@ int dns_query_write(uint8_t *buf, size_t size, uint16_t id, const char *name,
 		pos += OPT_RR_LEN;
 	}
 	return (int)pos;
-}
-
-/**
- * struct rdata_layout - where names sit in the rdata of a record type
- * @type:	record type
- * @lead:	fixed bytes before the names
- * @names:	names that follow, 1 or 2
- * @trail:	fixed bytes after the names, up to the end of the rdata
- * @compress:	a type from RFC 1035, whose names the output may compress;
- *		other types' names are written in full
- */
-struct rdata_layout {
-	uint16_t type;
-	uint8_t lead;
-	uint8_t names;
-	uint8_t trail;
-	bool compress;
-};
-
-/*
- * RP, AFSDB, RT, PX and SRV must not be compressed by current senders, but
- * older servers compressed them, so they are decoded anyway.
- */
-/* clang-format off */
-static const struct rdata_layout rdata_layouts[] = {
-	{DNS_TYPE_NS, 0, 1, 0, true},
-	{3 /* MD */, 0, 1, 0, true},
-	{4 /* MF */, 0, 1, 0, true},
-	{DNS_TYPE_CNAME, 0, 1, 0, true},
-	{DNS_TYPE_SOA, 0, 2, 20, true},
-	{7 /* MB */, 0, 1, 0, true},
-	{8 /* MG */, 0, 1, 0, true},
-	{9 /* MR */, 0, 1, 0, true},
-	{DNS_TYPE_PTR, 0, 1, 0, true},
-	{14 /* MINFO */, 0, 2, 0, true},
-	{DNS_TYPE_MX, 2, 1, 0, true},
-	{17 /* RP */, 0, 2, 0, false},
-	{18 /* AFSDB */, 2, 1, 0, false},
-	{21 /* RT */, 2, 1, 0, false},
-	{26 /* PX */, 2, 2, 0, false},
-	{DNS_TYPE_SRV, 6, 1, 0, false},
-	{DNS_TYPE_DNAME, 0, 1, 0, false},
-};
-/* clang-format on */
-
-/* NOTE: NAPTR (35) is copied verbatim; a compressed replacement name from
- * an old server would then point into the wrong place of the reply. */
-
-static const struct rdata_layout *rdata_layout_find(uint16_t type)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(rdata_layouts) / sizeof(*rdata_layouts); i++) {
-		if (rdata_layouts[i].type == type)
-			return &rdata_layouts[i];
-	}
-	return NULL;
-}
-
-/**
- * struct rewrite - state of one dns_response_rewrite() call
- * @rd:		reader over the upstream response
- * @reply:	the reply being written for the guest
- * @q:		the guest's query
- * @filter:	decides on address records, or NULL to keep them all
- * @ctx:	passed to @filter
- * @opt_seen:	the upstream response had an OPT record
- */
-struct rewrite {
-	struct msg_reader rd;
-	struct dns_reply reply;
-	const struct dns_query *q;
-	dns_addr_filter filter;
-	void *ctx;
-	bool opt_seen;
-};
-
-static int rewrite_opt(struct rewrite *rw, const struct msg_rr *rr,
-		       enum dns_section section)
-{
-	if (section != DNS_SECTION_ADDITIONAL || rw->opt_seen ||
-	    rr->owner_len != 1)
-		return -EBADMSG;
-
-	/* An extended rcode would need translating, and sluice never requests
-	 * the features (cookies, TSIG) that produce one. */
-	if (rr->ttl >> 24)
-		return -EPROTO;
-
-	rw->opt_seen = true;
-	return 0;
-}
-
-static int rewrite_addr(struct rewrite *rw, const struct msg_rr *rr)
-{
-	enum dns_addr_verdict verdict = DNS_ADDR_KEEP;
-	const uint8_t *rdata = rw->rd.msg + rr->rdata;
-	char owner[NAME_ESCAPED_SIZE];
-	struct dns_addr_record rec;
-	struct rr_mark mark;
-
-	if (rr->rdlen != (rr->type == DNS_TYPE_A ? 4 : 16))
-		return -EBADMSG;
-	if (rw->reply.full)
-		return 0;
-	if (!name_to_text(rr->owner, owner, sizeof(owner), true))
-		return -EBADMSG;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.owner = owner;
-	rec.type = rr->type;
-	rec.section = rw->reply.section;
-	rec.ttl = rr->ttl;
-	rec.addr_len = rr->rdlen;
-	memcpy(rec.addr, rdata, rr->rdlen);
-
-	if (rw->filter)
-		verdict = rw->filter(&rec, rw->ctx);
-	if (verdict != DNS_ADDR_KEEP && verdict != DNS_ADDR_REPLACE)
-		return 0;
-	if (verdict == DNS_ADDR_KEEP)
-		memcpy(rec.addr, rdata, rr->rdlen);
-
-	rr_begin(&rw->reply, &mark, rr->owner, rr->owner_len, rr->type,
-		 rr->rclass, rec.ttl);
-	put(&rw->reply, rec.addr, rec.addr_len);
-	return rr_end(&rw->reply, &mark);
-}
-
-static int rewrite_names(struct rewrite *rw, const struct msg_rr *rr,
-			 const struct rdata_layout *layout)
-{
-	struct msg_reader rd = rw->rd;
-	size_t end = rr->rdata + rr->rdlen;
-	uint8_t names[2][DNS_NAME_WIRE_MAX];
-	size_t lens[2];
-	struct rr_mark mark;
-	unsigned i;
-
-	/* Decode and check the whole rdata before writing anything */
-	if (rr->rdlen < layout->lead)
-		return -EBADMSG;
-	rd.pos = rr->rdata + layout->lead;
-	for (i = 0; i < layout->names; i++) {
-		lens[i] = name_read(&rd, end, names[i]);
-		if (!lens[i])
-			return -EBADMSG;
-	}
-	if (end - rd.pos != layout->trail)
-		return -EBADMSG;
-	if (rw->reply.full)
-		return 0;
-
-	rr_begin(&rw->reply, &mark, rr->owner, rr->owner_len, rr->type,
-		 rr->rclass, rr->ttl);
-	put(&rw->reply, rw->rd.msg + rr->rdata, layout->lead);
-	for (i = 0; i < layout->names; i++)
-		put_name(&rw->reply, names[i], lens[i], layout->compress);
-	put(&rw->reply, rw->rd.msg + rd.pos, layout->trail);
-	return rr_end(&rw->reply, &mark);
-}
-
-static bool svcb_key_is_stripped(uint16_t key)
-{
-	return key == SVCB_KEY_IPV4HINT || key == SVCB_KEY_ECH ||
-	       key == SVCB_KEY_IPV6HINT;
-}
-
-/*
- * Check the SvcParams in @params..@end: each fits, keys strictly increase
- * as RFC 9460 requires, and a mandatory list has whole keys. Sets
- * @mandatory_lost if the mandatory list names a key that the rewrite strips.
- */
-static bool svcb_params_check(const uint8_t *msg, size_t params, size_t end,
-			      bool *mandatory_lost)
-{
-	size_t pos = params, i;
-	long prev = -1;
-
-	while (pos < end) {
-		uint16_t key, len;
-
-		if (end - pos < 4)
-			return false;
-		key = load16(msg + pos);
-		len = load16(msg + pos + 2);
-		pos += 4;
-		if (end - pos < len || (long)key <= prev)
-			return false;
-		prev = key;
-
-		if (key == SVCB_KEY_MANDATORY) {
-			if (!len || len % 2)
-				return false;
-			for (i = 0; i < len; i += 2) {
-				if (svcb_key_is_stripped(load16(msg + pos + i)))
-					*mandatory_lost = true;
-			}
-		}
-		pos += len;
-	}
-	return true;
-}
-
-/*
- * SVCB and HTTPS lose ipv4hint, ipv6hint and ech. A record whose mandatory
- * list names one of them is dropped. Keeping it would break the RFC 9460
- * rule that mandatory keys appear in the record, and editing the list would
- * let clients use an endpoint without a parameter its operator requires.
- */
-static int rewrite_svcb(struct rewrite *rw, const struct msg_rr *rr)
-{
-	struct msg_reader rd = rw->rd;
-	size_t end = rr->rdata + rr->rdlen, pos;
-	uint8_t target[DNS_NAME_WIRE_MAX];
-	bool mandatory_lost = false;
-	struct rr_mark mark;
-	size_t target_len;
-
-	if (rr->rdlen < 2)
-		return -EBADMSG;
-	rd.pos = rr->rdata + 2;
-	target_len = name_read(&rd, end, target);
-	if (!target_len)
-		return -EBADMSG;
-	if (!svcb_params_check(rd.msg, rd.pos, end, &mandatory_lost))
-		return -EBADMSG;
-	if (rw->reply.full || mandatory_lost)
-		return 0;
-
-	rr_begin(&rw->reply, &mark, rr->owner, rr->owner_len, rr->type,
-		 rr->rclass, rr->ttl);
-	put(&rw->reply, rd.msg + rr->rdata, 2);
-	put_name(&rw->reply, target, target_len, false);
-	for (pos = rd.pos; pos < end;) {
-		size_t param_len = 4 + (size_t)load16(rd.msg + pos + 2);
-
-		if (!svcb_key_is_stripped(load16(rd.msg + pos)))
-			put(&rw->reply, rd.msg + pos, param_len);
-		pos += param_len;
-	}
-	return rr_end(&rw->reply, &mark);
-}
-
-static int rewrite_verbatim(struct rewrite *rw, const struct msg_rr *rr)
-{
-	struct rr_mark mark;
-
-	if (rw->reply.full)
-		return 0;
-
-	rr_begin(&rw->reply, &mark, rr->owner, rr->owner_len, rr->type,
-		 rr->rclass, rr->ttl);
-	put(&rw->reply, rw->rd.msg + rr->rdata, rr->rdlen);
-	return rr_end(&rw->reply, &mark);
-}
-
-/*
- * Read one upstream record and write its rewritten form. Records of a class
- * other than the question's are left out (unless the question class is
- * ANY), which also removes TSIG and TKEY, whose signatures the rewrite
- * would break anyway.
- */
-static int rewrite_record(struct rewrite *rw, enum dns_section section)
-{
-	const struct rdata_layout *layout;
-	struct msg_rr rr;
-	int err;
-
-	if (!rr_read(&rw->rd, &rr))
-		return -EBADMSG;
-	if (rr.type == DNS_TYPE_OPT)
-		return rewrite_opt(rw, &rr, section);
-	if (rw->q->qclass != DNS_CLASS_ANY && rr.rclass != rw->q->qclass)
-		return 0;
-
-	/* RFC 2181 section 8: a TTL with the top bit set counts as zero */
-	if (rr.ttl & 0x80000000)
-		rr.ttl = 0;
-
-	rw->reply.section = section;
-	layout = rdata_layout_find(rr.type);
-	if (rr.rclass == DNS_CLASS_IN &&
-	    (rr.type == DNS_TYPE_A || rr.type == DNS_TYPE_AAAA))
-		err = rewrite_addr(rw, &rr);
-	else if (layout)
-		err = rewrite_names(rw, &rr, layout);
-	else if (rr.type == DNS_TYPE_SVCB || rr.type == DNS_TYPE_HTTPS)
-		err = rewrite_svcb(rw, &rr);
-	else
-		err = rewrite_verbatim(rw, &rr);
-
-	/* A record that does not fit ends the output, not the validation */
-	return err == -EMSGSIZE ? 0 : err;
-}
-
-/* Check the upstream header and question against the guest's query */
-static int rewrite_header_check(struct rewrite *rw, uint16_t counts[3])
-{
-	struct msg_reader *rd = &rw->rd;
-	uint8_t qname[DNS_NAME_WIRE_MAX];
-	uint16_t flags, qdcount, qtype, qclass;
-	size_t qname_len;
-
-	if (rd->len < DNS_HEADER_LEN)
-		return -EBADMSG;
-	flags = load16(rd->msg + 2);
-	qdcount = load16(rd->msg + 4);
-	counts[DNS_SECTION_ANSWER] = load16(rd->msg + 6);
-	counts[DNS_SECTION_AUTHORITY] = load16(rd->msg + 8);
-	counts[DNS_SECTION_ADDITIONAL] = load16(rd->msg + 10);
-	if (!(flags & DNS_FLAG_QR) || (flags & DNS_FLAG_OPCODE) || qdcount != 1)
-		return -EPROTO;
-
-	rd->pos = DNS_HEADER_LEN;
-	qname_len = name_read(rd, rd->len, qname);
-	if (!qname_len || !read_u16(rd, &qtype) || !read_u16(rd, &qclass))
-		return -EBADMSG;
-	if (!name_equal(qname, qname_len, rw->q->qname, rw->q->qname_len) ||
-	    qtype != rw->q->qtype || qclass != rw->q->qclass)
-		return -EPROTO;
-	return 0;
-}
-
-/**
- * dns_response_rewrite() - turn an upstream response into a guest reply
- * @resp:	the complete upstream response
- * @resp_len:	bytes in @resp
- * @q:		the guest's query, with a question
- * @transport:	transport of the guest's query, which sets the size limit
- * @filter:	called for each IN-class A and AAAA record that is written;
- *		NULL keeps them all
- * @ctx:	passed to @filter
- * @out:	output buffer
- * @out_size:	bytes in @out
- *
- * The reply carries the guest's id, flags and question, the upstream rcode
- * and TC bit, and the upstream records with every name decompressed from
- * the upstream message. Addresses go through @filter. SVCB and HTTPS
- * records lose ipv4hint, ipv6hint and ech. The OPT record is written anew
- * when the guest sent one. AA and AD are cleared. A record that does not
- * fit ends the reply, with TC set if it belongs to the answer section. The
- * rest of the response is still validated, but @filter is not called for
- * its records.
- *
- * Return: length of the reply, -EBADMSG for a malformed response, -EPROTO
- * for a response that does not answer @q's question or has an extended
- * rcode, -EINVAL if @q has no question, -ENOBUFS if @out_size is too small
- */
-int dns_response_rewrite(const uint8_t *resp, size_t resp_len,
-			 const struct dns_query *q,
-			 enum dns_transport transport, dns_addr_filter filter,
-			 void *ctx, uint8_t *out, size_t out_size)
-{
-	struct rewrite rw;
-	uint16_t counts[3], i;
-	int section, err;
-
-	if (!q->has_question)
-		return -EINVAL;
-
-	memset(&rw, 0, sizeof(rw));
-	rw.rd.msg = resp;
-	rw.rd.len = resp_len;
-	rw.q = q;
-	rw.filter = filter;
-	rw.ctx = ctx;
-	err = rewrite_header_check(&rw, counts);
-	if (err)
-		return err;
-
-	err = dns_reply_init(&rw.reply, out, out_size, q, transport,
-			     load16(resp + 2) & DNS_FLAG_RCODE);
-	if (err)
-		return err;
-	if (load16(resp + 2) & DNS_FLAG_TC)
-		rw.reply.tc = true;
-
-	for (section = DNS_SECTION_ANSWER; section <= DNS_SECTION_ADDITIONAL;
-	     section++) {
-		for (i = 0; i < counts[section]; i++) {
-			err = rewrite_record(&rw, (enum dns_section)section);
-			if (err)
-				return err;
-		}
-	}
-	if (rw.rd.pos != resp_len)
-		return -EBADMSG;
-
-	return dns_reply_finish(&rw.reply);
 }
 
 /**

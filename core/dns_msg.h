@@ -198,7 +198,7 @@ struct dns_query {
 #define DNS_REPLY_NAMES 16
 
 /**
- * struct dns_reply - a reply being written; fields are private to dns_msg.c
+ * struct dns_reply - a reply being written; fields are private to the codec
  * @buf:		output buffer
  * @limit:		maximum message length: transport limit and buffer size
  * @len:		bytes written so far
@@ -217,6 +217,8 @@ struct dns_query {
  * @names:		offsets and lengths of uncompressed names already in
  *			@buf, for compression of later names
  * @name_count:		entries used in @names
+ *
+ * Only dns_msg.c and dns_rewrite.c read or write the fields.
  */
 struct dns_reply {
 	uint8_t *buf;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* fuzz_dns_msg.c - libFuzzer target for the DNS codec in dns_msg.c */
+/* fuzz_dns_msg.c - libFuzzer target for the DNS codec (dns_msg.c, dns_rewrite.c) */
 
 /*
  * Each input is used twice: as a guest query (parse, then reply, then the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* test_dns_msg.c - unit tests of the DNS message codec in dns_msg.c */
+/* test_dns_msg.c - unit tests of the DNS codec (dns_msg.c, dns_rewrite.c) */
 
 #include <errno.h>
 #include <stdint.h>
