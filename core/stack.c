@@ -190,6 +190,46 @@ void stack_timers(void)
 	sys_check_timeouts();
 }
 
+static struct tcp_pcb *stack_find(struct tcp_pcb *list, uint32_t src,
+				   uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct tcp_pcb *pcb;
+
+	for (pcb = list; pcb; pcb = pcb->next) {
+		if (pcb->remote_port == sport && pcb->local_port == dport &&
+		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == src &&
+		    ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)) == dst)
+			return pcb;
+	}
+	return NULL;
+}
+
+/**
+ * stack_forget_connection() - drop what lwIP still keeps of an old
+ * connection before the same 5-tuple opens again
+ * @src:	guest address, network order
+ * @sport:	guest port
+ * @dst:	destination address, network order
+ * @dport:	destination port
+ *
+ * After a connection closed, lwIP keeps its pcb in TIME_WAIT (when sluice
+ * closed first) or in a closing state. A guest that reuses the port at
+ * once would get an ACK instead of a SYN-ACK from that pcb, which ignores
+ * the guest's RST (RFC 1337), and the new connection would hang until
+ * TIME_WAIT ends. A SYN for a tuple without a flow means the guest is done
+ * with the old connection, so its pcb goes, silently.
+ */
+void stack_forget_connection(uint32_t src, uint16_t sport, uint32_t dst,
+			     uint16_t dport)
+{
+	struct tcp_pcb *pcb;
+
+	while ((pcb = stack_find(tcp_tw_pcbs, src, sport, dst, dport)))
+		tcp_abandon(pcb, 0);
+	while ((pcb = stack_find(tcp_active_pcbs, src, sport, dst, dport)))
+		tcp_abandon(pcb, 0);
+}
+
 static void stack_abandon_list(struct tcp_pcb **list)
 {
 	while (*list)

@@ -4,6 +4,8 @@
 #ifndef SLUICE_STACK_H
 #define SLUICE_STACK_H
 
+#include <stdint.h>
+
 struct gateway;
 struct ipv4_packet;
 struct pbuf;
@@ -13,5 +15,7 @@ void stack_input(struct gateway *gw, const struct ipv4_packet *p);
 void stack_deliver(struct pbuf *p);
 void stack_timers(void);
 void stack_reset(void);
+void stack_forget_connection(uint32_t src, uint16_t sport, uint32_t dst,
+			     uint16_t dport);
 
 #endif /* SLUICE_STACK_H */

@@ -749,6 +749,7 @@ bool tcp_guest_segment(struct gateway *gw, struct pbuf *p)
 			goto drop; /* a retransmission while we dial */
 		return true;
 	}
+	stack_forget_connection(key.src, key.sport, key.dst, key.dport);
 	tcp_flow_open(gw, p, &key);
 	return false;
 drop:
