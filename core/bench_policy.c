@@ -111,7 +111,8 @@ static int bench_write_file(const char *path, const char *text)
 	return fclose(f) ? -errno : 0;
 }
 
-/* Write DIR/lua/sluice/{init,engine}.lua with the stand-in engine. */
+/* Write DIR/lua/sluice/{init,engine,pattern}.lua with the stand-in engine;
+ * the bridge loads sluice.pattern for the string metatable. */
 static int bench_write_stub(const char *dir, char *lua_dir, size_t size)
 {
 	char path[512];
@@ -122,6 +123,9 @@ static int bench_write_stub(const char *dir, char *lua_dir, size_t size)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/sluice/init.lua", lua_dir);
 	if (bench_write_file(path, "return {}\n"))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/sluice/pattern.lua", lua_dir);
+	if (bench_write_file(path, "return { string = string }\n"))
 		return -errno;
 	snprintf(path, sizeof(path), "%s/sluice/engine.lua", lua_dir);
 	return bench_write_file(path, bench_stub_engine);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+uint16_t csum_native(const void *buf, int len);
 uint32_t csum_add(uint32_t sum, const void *buf, size_t len);
 uint16_t csum_fold(uint32_t sum);
 uint16_t csum_ip4_header(const uint8_t *hdr, size_t hlen);
