@@ -543,6 +543,7 @@ void audit_flow(const struct audit_flow *flow)
 	line_string(l, "dst", flow->dst);
 	line_uint(l, "port", flow->port);
 	line_string(l, "name", flow->name);
+	line_string(l, "upstream", flow->upstream);
 	line_uint(l, "bytes_from_guest", flow->bytes_from_guest);
 	line_uint(l, "bytes_to_guest", flow->bytes_to_guest);
 	line_key(l, "duration");

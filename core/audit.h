@@ -24,6 +24,7 @@
  * @dst:		destination address text as the guest addressed it
  * @port:		destination port
  * @name:		DNS name the destination is attributed to, or NULL
+ * @upstream:		address sluice dialled (or was refused), or NULL
  * @bytes_from_guest:	payload bytes the guest sent
  * @bytes_to_guest:	payload bytes sent to the guest
  * @start:		when the flow was opened, seconds since the epoch
@@ -39,6 +40,7 @@ struct audit_flow {
 	const char *dst;
 	uint16_t port;
 	const char *name;
+	const char *upstream;
 	uint64_t bytes_from_guest;
 	uint64_t bytes_to_guest;
 	double start;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util.h"
 
 #ifndef SLUICE_LUA_DIR
 #define SLUICE_LUA_DIR "/usr/local/share/lua/5.4"
@@ -28,7 +29,7 @@ static const char *config_default_lua_dir(void)
 
 static const char config_help[] =
 	"Usage: sluice LINK [OPTIONS]     run the gateway for one guest\n"
-	"       sluice check RULES_DIR [--lua-dir DIR]\n"
+	"       sluice check RULES_DIR [--lua-dir DIR] [--default allow|deny]\n"
 	"                                 validate a rules directory, print the\n"
 	"                                 order of its files and exit: 0 if it\n"
 	"                                 loads, 1 with file:line if not\n"
@@ -96,8 +97,8 @@ static const char config_help[] =
 	"  --lua-dir DIR         directory holding sluice/*.lua (default\n"
 	"                        " SLUICE_LUA_DIR ",\n"
 	"                        or the source tree when not installed)\n"
-	"  --audit FILE          append one JSON line per decision and finished\n"
-	"                        flow to FILE (reopened on SIGHUP)\n"
+	"  --audit FILE          append one JSON line per decision, finished flow\n"
+	"                        and rules reload to FILE (reopened on SIGHUP)\n"
 	"\n"
 	"DNS:\n"
 	"  --dns synthetic|real  answer allowed A queries with addresses from\n"
@@ -270,6 +271,82 @@ static int config_cidr4(const char *option, const char *value, uint32_t *net,
 	return 0;
 }
 
+/* An exemption from the address guard: a typo that widens the range
+ * (10.1.2.3/8 for 10.1.2.3/32) must not pass silently, so host bits are
+ * an error, as in sluice.cidr(). */
+static int config_allow_net(struct config *cfg, const char *arg)
+{
+	struct guard_net *net = &cfg->allow_net[cfg->allow_net_count];
+	char text[INET6_ADDRSTRLEN];
+
+	if (guard_net_parse(arg, net))
+		return config_error("allow-net", arg, "an IPv4 or IPv6 CIDR "
+						      "like 127.0.0.1/32");
+	inet_ntop(net->family, net->addr, text, sizeof(text));
+	if (strncmp(arg, text, strlen(text)) || (arg[strlen(text)] != '/' &&
+						 arg[strlen(text)] != '\0')) {
+		fprintf(stderr,
+			"sluice: invalid value '%s' for --allow-net: the "
+			"address has bits set past the /%u prefix; write "
+			"%s/%u for the whole network, or give the host "
+			"with /%u\n",
+			arg, net->prefix, text, net->prefix,
+			net->family == AF_INET ? 32 : 128);
+		return -EINVAL;
+	}
+	cfg->allow_net_count++;
+	return 0;
+}
+
+/* "ADDR", "ADDR:PORT" or "[V6]:PORT" with a numeric address. */
+static int config_resolver(const char *arg)
+{
+	char host[INET6_ADDRSTRLEN + 2], *port = NULL, *end;
+	uint8_t addr[16];
+	size_t len = strlen(arg);
+
+	if (len >= sizeof(host) + 6)
+		goto bad;
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || (size_t)(close - arg - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, arg + 1, (size_t)(close - arg - 1));
+		host[close - arg - 1] = '\0';
+		if (close[1] == ':')
+			port = (char *)close + 2;
+		else if (close[1])
+			goto bad;
+		if (inet_pton(AF_INET6, host, addr) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET6, arg, addr) == 1) {
+		return 0;
+	} else {
+		const char *colon = strchr(arg, ':');
+		size_t hlen = colon ? (size_t)(colon - arg) : len;
+
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, arg, hlen);
+		host[hlen] = '\0';
+		if (colon)
+			port = (char *)colon + 1;
+		if (inet_pton(AF_INET, host, addr) != 1)
+			goto bad;
+	}
+	if (port) {
+		unsigned long p = strtoul(port, &end, 10);
+
+		if (!*port || *end || !p || p > 65535)
+			goto bad;
+	}
+	return 0;
+bad:
+	return config_error("resolver", arg, "ADDR, ADDR:PORT or [IPV6]:PORT "
+					     "with a numeric address");
+}
+
 static int config_mac(const char *value, uint8_t *mac)
 {
 	unsigned v[6];
@@ -330,6 +407,16 @@ static int config_set_link(struct config *cfg, enum link_kind kind,
 	return 0;
 }
 
+/* Whether two IPv4 networks (network order) share an address. */
+static bool config_overlap(uint32_t a, unsigned a_prefix, uint32_t b,
+			   unsigned b_prefix)
+{
+	unsigned prefix = MIN(a_prefix, b_prefix);
+	uint32_t mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+
+	return (a & mask) == (b & mask);
+}
+
 /* Check that the addresses fit together. */
 static int config_check(struct config *cfg, int links)
 {
@@ -363,6 +450,13 @@ static int config_check(struct config *cfg, int links)
 	    (cfg->guest & mask) != cfg->net || cfg->gateway == cfg->guest) {
 		fprintf(stderr, "sluice: --gateway and --guest must be two "
 				"different addresses inside --net\n");
+		return -EINVAL;
+	}
+	if (config_overlap(cfg->net, cfg->prefix, cfg->dns_pool_net,
+			   cfg->dns_pool_prefix)) {
+		fprintf(stderr, "sluice: --dns-pool must not overlap --net: "
+				"synthetic addresses would collide with the "
+				"gateway and the guest\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -454,11 +548,7 @@ static int config_option(struct config *cfg, int opt, const char *name,
 	case OPT_ALLOW_NET:
 		if (cfg->allow_net_count == CONFIG_MAX_ALLOW_NET)
 			return config_error(name, arg, "at most 64 ranges");
-		if (guard_net_parse(arg, &cfg->allow_net[cfg->allow_net_count]))
-			return config_error(name, arg, "an IPv4 or IPv6 CIDR "
-						       "like 127.0.0.1/32");
-		cfg->allow_net_count++;
-		return 0;
+		return config_allow_net(cfg, arg);
 	case OPT_RULES:
 		cfg->rules_dir = arg;
 		return 0;
@@ -484,7 +574,7 @@ static int config_option(struct config *cfg, int opt, const char *name,
 				    &cfg->dns_pool_prefix);
 	case OPT_RESOLVER:
 		cfg->resolver = arg;
-		return 0;
+		return config_resolver(arg);
 	case OPT_PCAP:
 		cfg->pcap_path = arg;
 		return 0;
@@ -514,6 +604,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 
 	config_defaults(cfg);
 	optind = 1;
+	opterr = 0;
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		if (argc < 3 || argv[2][0] == '-') {
 			fprintf(stderr, "sluice: usage: sluice check RULES_DIR "
@@ -534,7 +625,9 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			return 1;
 		}
 		if (opt == '?') {
-			fprintf(stderr, "sluice: see --help for the options\n");
+			fprintf(stderr, "sluice: unknown option or missing value "
+					"in '%s'; see --help\n",
+				argv[optind - 1]);
 			return -EINVAL;
 		}
 		if (config_option(cfg, opt, config_options[index].name, optarg,

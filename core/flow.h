@@ -52,6 +52,8 @@ struct flow_ops {
  * @pprev:		previous flow in the paused list
  * @paused:		the flow is in the paused list
  * @name:		DNS name the destination is attributed to, or NULL
+ * @upstream:		address dialled for the flow (or refused by the
+ *			guard), network order, 0 before the dial
  * @policy:		rules generation that decided the flow (a reference),
  *			or NULL
  * @bytes_up:		payload bytes from the guest to upstream
@@ -71,6 +73,7 @@ struct flow {
 	struct flow *pprev;
 	bool paused;
 	char *name;
+	uint32_t upstream;
 	struct policy *policy;
 	uint64_t bytes_up;
 	uint64_t bytes_down;

@@ -31,10 +31,12 @@
  * struct gate_text - text forms of a flow's addresses for events and logs
  * @src:	guest address
  * @dst:	destination address
+ * @upstream:	address dialled, or "" before the dial
  */
 struct gate_text {
 	char src[INET_ADDRSTRLEN];
 	char dst[INET_ADDRSTRLEN];
+	char upstream[INET_ADDRSTRLEN];
 };
 
 static const char *gate_proto_name(const struct flow *f)
@@ -46,6 +48,10 @@ static void gate_format(const struct flow *f, struct gate_text *t)
 {
 	inet_ntop(AF_INET, &f->key.src, t->src, sizeof(t->src));
 	inet_ntop(AF_INET, &f->key.dst, t->dst, sizeof(t->dst));
+	t->upstream[0] = '\0';
+	if (f->upstream)
+		inet_ntop(AF_INET, &f->upstream, t->upstream,
+			  sizeof(t->upstream));
 }
 
 /**
@@ -104,17 +110,30 @@ int gate_connect(struct gateway *gw, struct flow *f)
 /**
  * gate_flow_refused() - record that an allowed flow could not be dialled
  * @gw:		gateway
- * @f:		the flow
+ * @f:		the flow, with f->upstream the address refused
  * @why:	the guard range or the upstream error
+ * @guard:	the address guard refused the address
  */
-void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why)
+void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why,
+		       bool guard)
 {
 	struct gate_text t;
 
 	gate_format(f, &t);
-	log_ratelimited(LOG_INFO, "gate: flow %llu %s to %s:%u refused: %s",
-			(unsigned long long)f->id, gate_proto_name(f), t.dst,
-			f->key.dport, why);
+	if (guard)
+		log_ratelimited(LOG_INFO, "gate: flow %llu %s to %s%s%s:%u "
+					  "refused by the address guard: %s "
+					  "is %s (exempt it with --allow-net)",
+				(unsigned long long)f->id, gate_proto_name(f),
+				f->name ? f->name : "", f->name ? " at " : "",
+				t.dst, f->key.dport, t.upstream, why);
+	else
+		log_ratelimited(LOG_INFO, "gate: flow %llu %s to %s%s%s:%u "
+					  "(upstream %s) refused: %s",
+				(unsigned long long)f->id, gate_proto_name(f),
+				f->name ? f->name : "", f->name ? " at " : "",
+				t.dst, f->key.dport,
+				t.upstream[0] ? t.upstream : "none", why);
 }
 
 /**
@@ -136,6 +155,7 @@ void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason)
 	af.dst = t.dst;
 	af.port = f->key.dport;
 	af.name = f->name;
+	af.upstream = t.upstream[0] ? t.upstream : NULL;
 	af.bytes_from_guest = f->bytes_up;
 	af.bytes_to_guest = f->bytes_down;
 	af.start = f->started_wall;

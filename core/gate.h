@@ -4,11 +4,14 @@
 #ifndef SLUICE_GATE_H
 #define SLUICE_GATE_H
 
+#include <stdbool.h>
+
 struct flow;
 struct gateway;
 
 int gate_connect(struct gateway *gw, struct flow *f);
-void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why);
+void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why,
+		       bool guard);
 void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason);
 
 #endif /* SLUICE_GATE_H */

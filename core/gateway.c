@@ -8,6 +8,7 @@
  * guest goes away so that the next guest starts clean.
  */
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "audit.h"
@@ -109,6 +110,26 @@ static void gateway_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* Say which ranges the address guard lets through, loudly for all. */
+static void gateway_log_exemptions(const struct config *cfg)
+{
+	char text[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	for (i = 0; i < cfg->allow_net_count; i++) {
+		const struct guard_net *n = &cfg->allow_net[i];
+
+		inet_ntop(n->family, n->addr, text, sizeof(text));
+		if (n->prefix == 0)
+			log_warn("guard: --allow-net %s/0 turns the address "
+				 "guard off for every %s address",
+				 text, n->family == AF_INET ? "IPv4" : "IPv6");
+		else
+			log_info("guard: %s/%u is exempt (--allow-net)", text,
+				 n->prefix);
+	}
+}
+
 static void gateway_policy_opts(const struct gateway *gw,
 				struct policy_opts *opts)
 {
@@ -171,12 +192,13 @@ static int gateway_load_rules(struct gateway *gw)
 	gateway_policy_opts(gw, &opts);
 	ret = policy_load(&opts, &gw->policy, err, sizeof(err));
 	if (ret) {
-		log_err("rules: cannot load %s: %s", gw->cfg->rules_dir, err);
+		log_err("rules: cannot load the rules: %s", err);
 		return ret;
 	}
 	gw->generation = opts.generation;
-	log_info("rules: generation %u loaded from %s", gw->generation,
-		 gw->cfg->rules_dir);
+	log_info("rules: generation %u loaded from %s (sluice Lua modules "
+		 "from %s)",
+		 gw->generation, gw->cfg->rules_dir, gw->cfg->lua_dir);
 	audit_reload(wall_time(), gw->generation, NULL);
 
 	ret = rules_watch_start(gw->loop, gw->cfg->rules_dir,
@@ -247,6 +269,7 @@ int gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->cfg = cfg;
 	gw->loop = loop;
 	guard_init(&gw->guard, cfg->allow_net, cfg->allow_net_count);
+	gateway_log_exemptions(cfg);
 
 	ret = gateway_load_rules(gw);
 	if (ret)

@@ -20,7 +20,9 @@
  *
  * A stream guest that disconnects, or that sends a length prefix larger
  * than any frame can be, is dropped with its state; the link then waits for
- * the next connection (listen) or reconnects once a second (connect).
+ * the next connection (listen) or reconnects once a second (connect). A
+ * TAP device that disappears (its namespace was deleted) is dropped the
+ * same way and created again once a second, for the next namespace.
  * NOTE: the dgram kind has no connection, so it never reports a disconnect;
  * a restarted QEMU simply continues with the same state.
  */
@@ -149,16 +151,43 @@ static int link_sockaddr(const char *address, struct sockaddr_storage *sa,
 	return link_unix_addr(address, sa, sa_len);
 }
 
-/* Remove a stale unix socket left by an earlier run, but nothing else. */
-static void link_unlink_stale(const struct sockaddr_storage *sa)
+/* Remove a stale unix socket left by an earlier run, but nothing else: a
+ * socket that accepts a connection belongs to a running process.
+ * Return -EADDRINUSE for such a socket. */
+static int link_unlink_stale(const struct sockaddr_storage *sa, int type)
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
 	struct stat st;
+	int fd, live;
 
 	if (sa->ss_family != AF_UNIX)
-		return;
-	if (!lstat(un->sun_path, &st) && S_ISSOCK(st.st_mode))
-		unlink(un->sun_path);
+		return 0;
+	if (lstat(un->sun_path, &st) || !S_ISSOCK(st.st_mode))
+		return 0;
+
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	live = fd >= 0 && !connect(fd, (const struct sockaddr *)sa, sizeof(*un));
+	if (fd >= 0)
+		close(fd);
+	if (live) {
+		log_err("link: %s is in use by another process (another "
+			"sluice?)",
+			un->sun_path);
+		return -EADDRINUSE;
+	}
+	unlink(un->sun_path);
+	return 0;
+}
+
+/* Remove the unix socket this link bound, at shutdown. */
+static void link_unlink_own(const struct link *l)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (l->kind == LINK_DGRAM || (l->kind == LINK_STREAM_LISTEN &&
+				      !link_parse_inet(l->address, &sa, &len)))
+		unlink(l->address);
 }
 
 static void link_tune_socket(int fd, int family)
@@ -209,7 +238,7 @@ static void link_drop_guest(struct link *l, const char *why)
 	log_info("link: guest disconnected (%s); waiting for the next one", why);
 
 	l->h.down(l->opaque);
-	if (l->kind == LINK_STREAM_CONNECT)
+	if (l->kind == LINK_STREAM_CONNECT || l->kind == LINK_TAP)
 		ev_timer_again(l->loop, &l->retry_w);
 }
 
@@ -274,6 +303,14 @@ static void link_read_frames(struct link *l)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (l->kind == LINK_TAP &&
+			    (errno == EBADFD || errno == EIO)) {
+				/* The device went away with its namespace. */
+				link_drop_guest(l, "the TAP device was removed, "
+						   "for example with its "
+						   "namespace");
+				return;
+			}
 			if (errno != EAGAIN)
 				log_ratelimited(LOG_WARN, "link: read: %s",
 						strerror(errno));
@@ -519,12 +556,20 @@ static void link_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	link_attach(l, fd, "connected");
 }
 
+static int link_open_tap(struct link *l);
+
 static void link_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct link *l = container_of(w, struct link, retry_w);
 	struct sockaddr_storage sa;
 	socklen_t len;
 	int fd;
+
+	if (l->kind == LINK_TAP) {
+		if (!link_open_tap(l))
+			ev_timer_stop(loop, w);
+		return;
+	}
 
 	if (link_sockaddr(l->address, &sa, &len))
 		return;
@@ -555,7 +600,9 @@ static int link_open_listen(struct link *l)
 	ret = link_sockaddr(l->address, &sa, &len);
 	if (ret)
 		return ret;
-	link_unlink_stale(&sa);
+	ret = link_unlink_stale(&sa, SOCK_STREAM);
+	if (ret)
+		return ret;
 
 	l->listen_fd = socket(sa.ss_family,
 			      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -587,7 +634,9 @@ static int link_open_dgram(struct link *l)
 		if (ret)
 			return ret;
 	}
-	link_unlink_stale(&sa);
+	ret = link_unlink_stale(&sa, SOCK_DGRAM);
+	if (ret)
+		return ret;
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -608,8 +657,12 @@ static int link_open_tap(struct link *l)
 	struct ifreq ifr;
 	int fd, ret;
 
-	if (strlen(l->address) >= IFNAMSIZ)
+	if (strlen(l->address) >= IFNAMSIZ) {
+		log_err("link: TAP device name %s is longer than %d "
+			"characters",
+			l->address, IFNAMSIZ - 1);
 		return -ENAMETOOLONG;
+	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -622,7 +675,9 @@ static int link_open_tap(struct link *l)
 		close(fd);
 		return ret;
 	}
-	log_info("link: attached to TAP device %s", ifr.ifr_name);
+	log_info("link: attached to TAP device %s (created if it did not "
+		 "exist)",
+		 ifr.ifr_name);
 	link_attach(l, fd, "TAP link open");
 	return 0;
 }
@@ -714,6 +769,8 @@ void link_close(struct link *l)
 		close(l->listen_fd);
 		l->listen_fd = -1;
 	}
+	if (l->kind == LINK_STREAM_LISTEN || l->kind == LINK_DGRAM)
+		link_unlink_own(l);
 	ev_timer_stop(l->loop, &l->retry_w);
 	frameq_free(&l->txq);
 	free(l->rxbuf);

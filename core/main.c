@@ -76,7 +76,7 @@ static int main_check(const struct config *cfg)
 	char err[512];
 
 	if (policy_load(&opts, &p, err, sizeof(err))) {
-		fprintf(stderr, "sluice check: %s: %s\n", cfg->check_dir, err);
+		fprintf(stderr, "sluice check: %s\n", err);
 		return EXIT_FAILURE;
 	}
 	policy_print_order(p, stdout);
@@ -107,11 +107,8 @@ static int main_run(struct sluice *s)
 			       s->cfg.pcap_path);
 		return EXIT_FAILURE;
 	}
-	if (s->cfg.audit_path && audit_open(s->cfg.audit_path)) {
-		log_err_perror("cannot open the audit log %s",
-			       s->cfg.audit_path);
-		return EXIT_FAILURE;
-	}
+	if (s->cfg.audit_path && audit_open(s->cfg.audit_path))
+		return EXIT_FAILURE; /* audit_open() logged why */
 	if (gateway_init(&s->gw, &s->cfg, loop)) {
 		audit_close();
 		return EXIT_FAILURE;

@@ -638,11 +638,13 @@ static void tcp_dial_done(struct dial *d, int fd, int err)
 {
 	struct tcp_flow *tf = container_of(d, struct tcp_flow, dial);
 
+	tf->f.upstream = d->target.sin_addr.s_addr;
 	if (err) {
-		stats.tcp_refused_upstream++;
-		log_debug("tcp: flow %llu: %s", (unsigned long long)tf->f.id,
-			  d->why);
-		gate_flow_refused(tf->gw, &tf->f, d->why);
+		if (err == -EACCES)
+			stats.tcp_refused_guard++;
+		else
+			stats.tcp_refused_upstream++;
+		gate_flow_refused(tf->gw, &tf->f, d->why, err == -EACCES);
 		tcp_reset_syn(tf->syn);
 		tcp_flow_free(tf, d->why);
 		return;
@@ -696,6 +698,7 @@ static void tcp_flow_open(struct gateway *gw, struct pbuf *syn,
 	}
 	if (ret == DIAL_CONNECTED) {
 		tf->syn = syn;
+		tf->f.upstream = tf->dial.target.sin_addr.s_addr;
 		tcp_flow_connected(tf, dial_take_fd(&tf->dial));
 		return;
 	}
@@ -704,7 +707,8 @@ static void tcp_flow_open(struct gateway *gw, struct pbuf *syn,
 		stats.tcp_refused_guard++;
 	else
 		stats.tcp_refused_upstream++;
-	gate_flow_refused(gw, &tf->f, tf->dial.why);
+	tf->f.upstream = tf->dial.target.sin_addr.s_addr;
+	gate_flow_refused(gw, &tf->f, tf->dial.why, ret == -EACCES);
 	tcp_flow_free(tf, tf->dial.why);
 refuse:
 	tcp_reset_syn(syn);

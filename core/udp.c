@@ -260,6 +260,7 @@ static void udp_flow_send(struct udp_flow *uf, const uint8_t *data, size_t len)
 static void udp_flow_connected(struct udp_flow *uf, int fd)
 {
 	uf->fd = fd;
+	uf->f.upstream = uf->dial.target.sin_addr.s_addr;
 	ev_io_init(&uf->rx_w, udp_rx_cb, uf->fd, EV_READ);
 	ev_io_start(uf->gw->loop, &uf->rx_w);
 	stats.udp_flows_opened++;
@@ -278,7 +279,8 @@ static void udp_flow_refused(struct udp_flow *uf, int err)
 {
 	if (err == -EACCES)
 		stats.udp_refused_guard++;
-	gate_flow_refused(uf->gw, &uf->f, uf->dial.why);
+	uf->f.upstream = uf->dial.target.sin_addr.s_addr;
+	gate_flow_refused(uf->gw, &uf->f, uf->dial.why, err == -EACCES);
 	udp_flow_unreachable(uf, ICMP_UNREACH_ADMIN);
 	udp_flow_free(uf, uf->dial.why);
 }

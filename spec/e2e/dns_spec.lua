@@ -13,6 +13,7 @@ local RECORDS = {
   "address=/meta.test/169.254.169.254",
   "address=/denied.test/127.0.0.1",
   "txt-record=t.test,\"hello from txt\"",
+  "address=/nx.test/",
 }
 
 -- Allow every *.test name but denied.test; allow connections only to
@@ -87,6 +88,11 @@ describe("DNS in synthetic mode with rules", function()
     assert.matches("status: NXDOMAIN", out, 1, true)
   end)
 
+  it("passes an upstream NXDOMAIN for an allowed name on", function()
+    local out = dig(guest, "nx.test A")
+    assert.matches("status: NXDOMAIN", out, 1, true)
+  end)
+
   it("answers AAAA with NODATA", function()
     local out = dig(guest, "web.test AAAA")
     assert.matches("status: NOERROR", out, 1, true)
@@ -114,7 +120,7 @@ describe("DNS in synthetic mode with rules", function()
     local out, status = e2e.in_ns(guest.ns, ("curl -sS --max-time 10 "
       .. "http://meta.test:%d/"):format(port))
     assert.equals(7, status, out)
-    assert.matches("refused: link%-local", e2e.read(guest.sluice.log))
+    assert.matches("meta.test at 198%.1[89]%.%d+%.%d+:%d+ refused by the address guard: 169%.254%.169%.254 is link%-local", e2e.read(guest.sluice.log))
   end)
 
   it("denies a connection to a raw address with no DNS history", function()
@@ -211,13 +217,14 @@ describe("DNS in real mode", function()
     assert.equals("real\n", out)
     e2e.stop(guest.sluice)
     -- without rules there is no decision entry, but the finished flow
-    -- carries the name
+    -- carries the name and the address dialled
     local named
     for _, l in ipairs(audit_lines(audit)) do
       if l.event == "flow" and l.dst == server.addr then named = l end
     end
     assert.is_table(named)
     assert.equals("far.test", named.name)
+    assert.equals(server.addr, named.upstream)
   end)
 end)
 

@@ -120,7 +120,7 @@ describe("address guard", function()
     local c = e2e.counters(guest.sluice)
     assert.equals(1, c.tcp_refused_guard)
     assert.is_nil(c.tcp_flows_opened)
-    assert.matches("refused: loopback", e2e.read(guest.sluice.log), 1, true)
+    assert.matches("refused by the address guard: 127.0.0.1 is loopback", e2e.read(guest.sluice.log), 1, true)
   end)
 
   it("answers a refused UDP flow with ICMP unreachable", function()

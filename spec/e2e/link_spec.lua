@@ -70,6 +70,28 @@ describe("guest links", function()
     assert.equals("hello\n", (fetch(ns, port, "hello.txt")))
   end)
 
+  it("recreates a TAP device whose namespace was deleted", function()
+    local guest = e2e.tap_guest("--allow-net 127.0.0.1/32")
+    e2e.must("ip netns del " .. guest.ns)
+    e2e.wait_for("the link drop", 10, function()
+      return e2e.read(guest.sluice.log):find("guest state cleared", 1, true)
+    end)
+    local ns = e2e.netns()
+    assert.matches("ip=10.0.2.15", e2e.guest_dhcp(ns, guest.dev), 1, true)
+    assert.equals("hello\n", (fetch(ns, port, "hello.txt")))
+    local c = e2e.counters(guest.sluice)
+    assert.equals(1, c.link_disconnects)
+  end)
+
+  it("refuses to take over a socket another sluice listens on", function()
+    local dir = e2e.tmpdir()
+    local sock = dir .. "/busy.sock"
+    e2e.start_sluice("--stream-listen " .. sock, "", dir)
+    local out, status = e2e.sh(e2e.sluice .. " --stream-listen " .. sock .. " 2>&1")
+    assert.equals(1, status, out)
+    assert.matches("is in use by another process", out, 1, true)
+  end)
+
   it("writes a capture that tshark reads", function()
     local dir = e2e.tmpdir()
     local pcap = dir .. "/link.pcap"

@@ -284,7 +284,7 @@ function e2e.guest_dhcp(ns, dev)
   e2e.must(("ip link set %s netns %s"):format(dev, ns))
   e2e.must(("ip netns exec %s ip link set %s up"):format(ns, dev))
   local out = e2e.must(("ip netns exec %s busybox udhcpc -i %s -q -f -n -t 5 "
-    .. "-T 1 -O mtu -s %s"):format(ns, dev, e2e.q(e2e.support .. "udhcpc.sh")))
+    .. "-T 1 -O mtu -s %s"):format(ns, dev, e2e.q(e2e.root .. "tools/udhcpc-script")))
   return out:match("SLUICE%-LEASE ([^\n]*)") or error("no lease:\n" .. out)
 end
 
