@@ -37,7 +37,7 @@
 #define FRAME_MAX   (65535 + 14)
 #define BATCH_BYTES (1u << 20)
 
-static uint8_t to_sock[BATCH_BYTES + 4 + FRAME_MAX];
+static uint8_t to_sock[BATCH_BYTES + 4 + FRAME_MAX];	/* TAP to socket */
 static uint8_t from_sock[BATCH_BYTES + 4 + FRAME_MAX];
 
 static int tap_open(const char *name)
@@ -122,42 +122,53 @@ static int sock_open(const char *where, int listening)
 	return conn;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
+/* Frames from the TAP device waiting for the socket: the socket is
+ * non-blocking, as QEMU's is, so a slow reader does not stop the bridge
+ * from reading the other direction. */
+static size_t out_head, out_len;
+
+/* Write what is queued for the socket. Return -1 on a socket error. */
+static int sock_flush(int sock)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
+	while (out_len) {
+		ssize_t n = write(sock, to_sock + out_head, out_len);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return errno == EAGAIN ? 0 : -1;
 		}
-		buf += n;
-		len -= (size_t)n;
+		out_head += (size_t)n;
+		out_len -= (size_t)n;
 	}
+	out_head = 0;
 	return 0;
 }
 
-/* Read every frame the TAP device has now and send them in one write. */
+/* Read every frame the TAP device has now, while there is room, and
+ * queue them for the socket. */
 static int tap_to_sock(int tap, int sock)
 {
-	size_t used = 0;
-
-	while (used < BATCH_BYTES) {
-		ssize_t n = read(tap, to_sock + used + 4, FRAME_MAX);
+	if (out_head && out_len) {
+		memmove(to_sock, to_sock + out_head, out_len);
+		out_head = 0;
+	}
+	while (out_len < BATCH_BYTES) {
+		uint8_t *p = to_sock + out_len;
+		ssize_t n = read(tap, p + 4, FRAME_MAX);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			return -1;
 		}
-		to_sock[used] = (uint8_t)(n >> 24);
-		to_sock[used + 1] = (uint8_t)(n >> 16);
-		to_sock[used + 2] = (uint8_t)(n >> 8);
-		to_sock[used + 3] = (uint8_t)n;
-		used += 4 + (size_t)n;
+		p[0] = (uint8_t)(n >> 24);
+		p[1] = (uint8_t)(n >> 16);
+		p[2] = (uint8_t)(n >> 8);
+		p[3] = (uint8_t)n;
+		out_len += 4 + (size_t)n;
 	}
-	return write_all(sock, to_sock, used);
+	return sock_flush(sock);
 }
 
 /* Read from the socket and write every complete frame to the TAP device. */
@@ -166,8 +177,10 @@ static int sock_to_tap(int sock, int tap, size_t *have)
 	ssize_t n = read(sock, from_sock + *have, BATCH_BYTES);
 	size_t off = 0;
 
-	if (n <= 0)
-		return n == 0 ? 1 : (errno == EINTR ? 0 : -1);
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
 	*have += (size_t)n;
 
 	while (*have - off >= 4) {
@@ -221,19 +234,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fcntl(tap, F_SETFL, fcntl(tap, F_GETFL) | O_NONBLOCK);
+	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
 
 	pfd[0].fd = tap;
-	pfd[0].events = POLLIN;
 	pfd[1].fd = sock;
-	pfd[1].events = POLLIN;
 	for (;;) {
 		int ret;
 
+		/* Read the TAP device only while the queue has room for a
+		 * frame; wait for the socket to take the queue otherwise. */
+		pfd[0].events = out_len < BATCH_BYTES ? POLLIN : 0;
+		pfd[1].events = POLLIN | (out_len ? POLLOUT : 0);
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if ((pfd[1].revents & POLLOUT) && sock_flush(sock))
+			break;
 		if ((pfd[0].revents & POLLIN) && tap_to_sock(tap, sock))
 			break;
 		if (pfd[1].revents & (POLLIN | POLLHUP)) {
