@@ -338,14 +338,16 @@ function e2e.port_open(port)
   return status == 0
 end
 
----Start one of the Python helper servers in spec/support on 127.0.0.1.
+---Start a Python helper server on 127.0.0.1: a script in spec/support, or
+---a path relative to the repository root when it contains a slash.
 ---@return integer port
 function e2e.helper_server(script, dir, extra)
   local port = e2e.free_port()
-  e2e.spawn(("python3 %s %d %s"):format(e2e.q(e2e.support .. script), port,
-    extra or ""), dir .. "/" .. script .. ".log")
+  local path = script:find("/", 1, true) and e2e.root .. script or e2e.support .. script
+  local log = dir .. "/" .. script:gsub(".*/", "") .. ".log"
+  e2e.spawn(("python3 %s %d %s"):format(e2e.q(path), port, extra or ""), log)
   e2e.wait_for(script .. " on port " .. port, 10, function()
-    return e2e.read(dir .. "/" .. script .. ".log"):find("ready", 1, true)
+    return e2e.read(log):find("ready", 1, true)
   end)
   return port
 end
