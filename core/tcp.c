@@ -6,9 +6,10 @@
  * connection is paired with a host socket to the destination the guest
  * addressed.
  *
- * Opening: a SYN for an unknown 5-tuple creates a flow, asks the gate
- * (rules and audit) whether it may go, and starts an upstream dial. The
- * SYN itself is held, and guest retransmissions of it are dropped, until
+ * Opening: a SYN for an unknown 5-tuple creates a flow, has the gate
+ * (rules and audit) decide whether it may go, and starts an upstream
+ * dial. The SYN itself is held, and guest retransmissions of it are
+ * dropped, until
  * the dial finishes: on success a listening pcb for the destination port
  * is made sure to exist and the SYN is fed to tcp_input(), so the guest's
  * handshake completes only when upstream accepted; on refusal, timeout or
@@ -615,7 +616,7 @@ static int tcp_listen_port(struct gateway *gw, uint16_t port)
 	return 0;
 }
 
-/* Upstream accepted: let lwIP answer the held SYN. */
+/* Upstream accepted: feed the held SYN to lwIP, which replies SYN-ACK. */
 static void tcp_flow_connected(struct tcp_flow *tf, int fd)
 {
 	struct pbuf *syn = tf->syn;
