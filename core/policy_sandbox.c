@@ -442,7 +442,11 @@ static int policy_print(lua_State *L)
 	}
 	line[used] = '\0';
 
-	log_ratelimited(LOG_INFO, "rules: %s", line);
+	/* Name the rule line that printed: "10-a.lua:4: " (or "" when the
+	 * caller is not a Lua function). */
+	luaL_where(L, 1);
+	log_ratelimited(LOG_INFO, "rules: %s%s", lua_tostring(L, -1), line);
+	lua_pop(L, 1);
 	return 0;
 }
 

@@ -42,6 +42,7 @@ describe("limits and reaping", function()
 local sluice = require "sluice"
 return {
   connect = function(c)
+    print("checking", c.proto, c.port)
     if c.proto == "udp" then return sluice.deny{ reason = "no UDP" } end
   end,
 }
@@ -52,5 +53,8 @@ return {
       :format(e2e.q(e2e.support .. "udp_client.py"), echo))
     assert.matches("error EHOSTUNREACH", out, 1, true)
     assert.equals(1, e2e.counters(guest.sluice).udp_refused_policy)
+    -- print() in a rule goes to the log with the rule's file:line
+    assert.matches("rules: 10-udp.lua:4: checking udp " .. echo,
+      e2e.read(guest.sluice.log), 1, true)
   end)
 end)
