@@ -9,7 +9,9 @@
  * prefix, possibly out of order, which RFC 7766 allows. A connection
  * carries at most DNS_TCP_PENDING_MAX queries in flight (further messages
  * wait in its buffer), at most DNS_TCP_CONNS_MAX connections exist at once
- * (more are reset), and a connection idle for DNS_TCP_IDLE_MS is closed.
+ * (more are reset) and DNS_TCP_BACKLOG handshakes are pending (further
+ * SYNs are dropped, and the guest retries), and a connection idle for
+ * DNS_TCP_IDLE_MS is closed.
  */
 
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include "util.h"
 
 #define DNS_TCP_CONNS_MAX   32
+#define DNS_TCP_BACKLOG	    16 /* handshakes pending at once */
 #define DNS_TCP_PENDING_MAX 16
 #define DNS_TCP_IDLE_MS	    10000
 #define DNS_TCP_BUF	    (2 + DNS_TCP_MAX)
@@ -333,7 +336,7 @@ int dns_tcp_init(struct gateway *gw)
 		tcp_close(pcb);
 		return -EADDRINUSE;
 	}
-	dns_tcp.listener = tcp_listen(pcb);
+	dns_tcp.listener = tcp_listen_with_backlog(pcb, DNS_TCP_BACKLOG);
 	if (!dns_tcp.listener) {
 		tcp_close(pcb);
 		return -ENOMEM;

@@ -80,7 +80,10 @@ uint16_t csum_native(const void *buf, int len);
 #define TCP_SNDQUEUELOWAT	(TCP_SND_QUEUELEN / 2)
 #define TCP_OVERSIZE		TCP_MSS
 #define TCP_QUEUE_OOSEQ		1
-#define TCP_LISTEN_BACKLOG	0
+/* Caps the handshakes pending on one listening pcb: the DNS server's
+ * listener takes SYNs straight from the guest, which could otherwise fill
+ * memory with half-open connections. */
+#define TCP_LISTEN_BACKLOG	1
 #define LWIP_TCP_KEEPALIVE	0
 #define TCP_MAXRTX		12
 #define TCP_SYNMAXRTX		6
