@@ -36,12 +36,14 @@
  * garbage collection.
  *
  * Limits: the budget counts VM instructions, not time spent inside C
- * library functions. NOTE: Lua's pattern matcher is C code, so one call
- * with a backtracking pattern is not interrupted: here (2-core AMD EPYC
- * VM, Lua 5.4.4) string.rep("a", 3000):find(".-.-.-b") in a handler ran
- * for over two minutes. When a rule matches a pattern against an event
- * field (a name, later a path or a header), the guest chooses the subject.
- * Only the memory limit bounds string.rep and table growth.
+ * library functions. Lua's pattern matcher is C code, so one call with a
+ * backtracking pattern is not interrupted: on a 2-core AMD EPYC VM with
+ * Lua 5.4.4, string.rep("a", 3000):find(".-.-.-b") in a handler ran for
+ * over two minutes, and the guest chooses the subject when a rule matches
+ * an event field. So rules get the pattern functions of
+ * sluice/pattern.lua, which refuse a pattern too costly for its subject,
+ * and policy_guard_string_methods() routes method calls on strings to
+ * them too. Only the memory limit bounds string.rep and table growth.
  */
 
 #include <errno.h>
