@@ -140,7 +140,7 @@ end:
 static int dhcp_reply_type(const struct dhcp_params *params,
 			   const struct dhcp_request *r, uint32_t ciaddr)
 {
-	uint32_t wanted;
+	uint32_t requested;
 
 	switch (r->type) {
 	case DHCP_DISCOVER:
@@ -148,8 +148,8 @@ static int dhcp_reply_type(const struct dhcp_params *params,
 	case DHCP_REQUEST:
 		if (r->server_id && r->server_id != params->server)
 			return 0; /* the client chose another server */
-		wanted = r->requested_ip ? r->requested_ip : ciaddr;
-		return wanted == params->guest ? DHCP_ACK : DHCP_NAK;
+		requested = r->requested_ip ? r->requested_ip : ciaddr;
+		return requested == params->guest ? DHCP_ACK : DHCP_NAK;
 	case DHCP_INFORM:
 		return DHCP_ACK;
 	default:
@@ -165,7 +165,7 @@ static int dhcp_reply_type(const struct dhcp_params *params,
  * @out:	DHCP_REPLY_MAX bytes for the reply
  * @reply:	filled with the reply's type, length and destination
  *
- * Return: 1 if @out holds a reply to send, 0 if the message needs no
+ * Return: 1 if @out contains a reply to send, 0 if the message needs no
  *	   reply, -EINVAL if it is malformed or not an Ethernet DHCP request
  */
 int dhcp_build_reply(const struct dhcp_params *params, const uint8_t *req,
@@ -262,5 +262,5 @@ void dhcp_input(struct gateway *gw, const struct ipv4_packet *p,
 			 inet_ntoa(*(struct in_addr *)&cfg->guest), cfg->mtu,
 			 cfg->lease_time);
 	else if (reply.type == DHCP_NAK)
-		log_info("dhcp: refused a request for another address");
+		log_info("dhcp: sent a NAK to a request for an address other than the guest's");
 }
