@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pcap.h"
 #include "policy.h"
+#include "stack.h"
 #include "stats.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ static void main_counters_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct sluice *s = container_of(w, struct sluice, sigusr1_w);
 
 	stats_print(stderr, 0);
+	stack_print(stderr);
 	gateway_print_rules(&s->gw, stderr);
 }
 

@@ -15,6 +15,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lwip/init.h"
@@ -237,6 +238,27 @@ void stack_forget_connection(uint32_t src, uint16_t sport, uint32_t dst,
 		tcp_abandon(pcb, 0);
 	while ((pcb = stack_find(tcp_active_pcbs, src, sport, dst, dport)))
 		tcp_abandon(pcb, 0);
+}
+
+static unsigned stack_count(const struct tcp_pcb *list)
+{
+	unsigned n = 0;
+
+	for (; list; list = list->next)
+		n++;
+	return n;
+}
+
+/**
+ * stack_print() - print how many TCP connections lwIP holds, in the
+ * format of stats_print()
+ * @out:	where to print
+ */
+void stack_print(FILE *out)
+{
+	fprintf(out, "%-26s %12u  # %s\n", "lwip_tcp_pcbs",
+		stack_count(tcp_active_pcbs) + stack_count(tcp_tw_pcbs),
+		"TCP connections lwIP holds now, half-open ones included");
 }
 
 static void stack_abandon_list(struct tcp_pcb **list)

@@ -5,6 +5,7 @@
 #define SLUICE_STACK_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct gateway;
 struct ipv4_packet;
@@ -15,6 +16,7 @@ void stack_input(struct gateway *gw, const struct ipv4_packet *p);
 void stack_deliver(struct pbuf *p);
 void stack_timers(void);
 void stack_reset(void);
+void stack_print(FILE *out);
 void stack_forget_connection(uint32_t src, uint16_t sport, uint32_t dst,
 			     uint16_t dport);
 

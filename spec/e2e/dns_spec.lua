@@ -179,9 +179,15 @@ describe("DNS over TCP under a SYN flood", function()
     assert.equals(0, status, out)
     e2e.sleep(1)
     assert.is_true(e2e.alive(guest.sluice))
-    local grown = rss_kib() - before
-    -- without a backlog on the listener, 60,000 SYNs grew it by 5.8 MiB
-    assert.is_true(grown < 2048, "RSS grew by " .. grown .. " KiB")
+    -- the listener's backlog keeps half-open connections to a few
+    local pcbs = e2e.counters(guest.sluice).lwip_tcp_pcbs
+    assert.is_true(pcbs <= 32, pcbs .. " connections held after the flood")
+    -- without the backlog, 60,000 SYNs grew RSS by 5.8 MiB; a sanitizer
+    -- build keeps freed memory in quarantine, so its RSS says nothing
+    if not os.getenv("ASAN_OPTIONS") then
+      local grown = rss_kib() - before
+      assert.is_true(grown < 2048, "RSS grew by " .. grown .. " KiB")
+    end
     -- UDP keeps working meanwhile
     assert.matches("198%.1[89]%.", e2e.in_ns(guest.ns,
       "dig +short +time=3 +tries=1 @10.0.2.2 web.test"))
