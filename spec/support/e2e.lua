@@ -359,7 +359,7 @@ function e2e.counters(proc)
   local text
   e2e.wait_for("counters", 5, function()
     text = e2e.read(proc.log):sub(before + 1)
-    return text:find("link_frames_in", 1, true)
+    return text:find("lwip_tcp_pcbs", 1, true) -- printed after the counters
   end)
   local t = {}
   for name, value in text:gmatch("([%w_]+)%s+(%d+)%s+#") do
