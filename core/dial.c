@@ -3,15 +3,16 @@
  * dial.c - the upstream dialer that every protocol shares
  *
  * A dial turns the destination that the guest addressed into a connected
- * host socket. It works out the candidate addresses first: the gateway
- * address maps to the host's loopback (the QEMU user-networking
- * convention, so a guest reaches a host service at the gateway address);
- * a synthetic DNS address maps to the real addresses of the name it was
- * handed out for, from the DNS server's cache or a fresh upstream lookup;
- * any other address is dialled as it is. Each candidate is checked with
- * the address guard right before its connect, so no DNS answer can steer
- * sluice to a forbidden address, and the candidates are tried in order
- * until one connects. Every failure carries a short static reason for the
+ * host socket. It works out the candidate addresses first. The gateway
+ * address maps to the host's loopback, the QEMU user-networking
+ * convention that lets a guest reach a host service at the gateway
+ * address. A synthetic DNS address maps to the real addresses of the name
+ * it was handed out for, from the DNS server's cache or a fresh upstream
+ * lookup. Any other address is dialled as it is.
+ *
+ * Each candidate is checked with the address guard right before its
+ * connect, so no DNS answer can steer sluice to a forbidden address. The
+ * candidates are tried in order until one connects. Every failure carries a short static reason for the
  * log and the audit entry.
  */
 
@@ -100,9 +101,9 @@ static int dial_connect(struct dial *d, uint32_t addr)
 	return DIAL_PENDING;
 }
 
-/* Try the remaining candidates in order; the first error that is not a
- * guard refusal is the one reported, so "refused upstream" wins over a
- * forbidden second address. */
+/* Try the remaining candidates in order. The first error that is not a
+ * guard refusal is reported, so "refused upstream" wins over a forbidden
+ * second address. */
 static int dial_next(struct dial *d)
 {
 	int ret = -EHOSTUNREACH, first = 0;

@@ -7,10 +7,10 @@
  * many frames; TAP and dgram deliver one frame per read, so the read loop
  * has a budget of frames per callback) and handed to the gateway one by one.
  * Outgoing frames are queued in a struct frameq and written once per loop
- * iteration from an ev_prepare watcher, so everything produced while
+ * iteration from an ev_prepare watcher. So everything produced while
  * handling one batch of input leaves in as few system calls as possible:
- * one write() for a stream, one sendmmsg() for dgram, one write() per frame
- * for TAP, which takes exactly one frame per call.
+ * one write() for a stream, one sendmmsg() for dgram, and one write() per
+ * frame for TAP, which takes exactly one frame per call.
  *
  * Backpressure: frames are never dropped because the guest is slow. When
  * the queue passes its high-water mark the link reports itself congested;
