@@ -190,4 +190,14 @@ void policy_copy(char *dst, size_t size, const char *src, size_t len);
 void policy_get_string(lua_State *L, int idx, const char *key, char *dst,
 		       size_t size);
 
+/**
+ * policy_open_host() - push the sluice.host module of the core
+ * @L:		the state being set up
+ *
+ * The module holds constructor(action, callers, no_reason, build_at), which
+ * sluice.verdict uses as the fast front of its verdict constructors
+ * (policy_verdict.c).
+ */
+void policy_open_host(lua_State *L);
+
 #endif /* SLUICE_POLICY_INTERNAL_H */

@@ -532,7 +532,10 @@ static void policy_harden(lua_State *L)
 		lua_setglobal(L, removed[i]);
 	}
 
+	/* Loaded modules, starting with what the core gives sluice.verdict. */
 	lua_newtable(L);
+	policy_open_host(L);
+	lua_setfield(L, -2, "sluice.host");
 	lua_setfield(L, LUA_REGISTRYINDEX, POLICY_LOADED_KEY);
 	lua_register(L, "require", policy_require);
 }

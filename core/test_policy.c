@@ -221,6 +221,96 @@ static void policy_allow_by_name(void)
 	policy_unref(p);
 }
 
+/* The line of a constructor called through pcall() (a C function) and of
+ * one called again at the same place, as the core's callsite() finds them. */
+static void policy_constructor_line_through_c(void)
+{
+	struct policy_event ev = connect_event(443, "www.example.com");
+	struct policy *p = load_source(
+	    "local sluice = require \"sluice\"\n"
+	    "return { connect = function(c)\n"
+	    "  local _, first = pcall(sluice.allow, { reason = \"again\" })\n"
+	    "  local _, second = pcall(sluice.allow, { reason = \"again\" })\n"
+	    "  if c.port == 443 then return first end\n"
+	    "  return second\n"
+	    "end }\n",
+	    0);
+	struct verdict v;
+	int i;
+
+	CHECK(p);
+	for (i = 0; i < 3; i++) {
+		ev.connect.port = i == 1 ? 80 : 443;
+		policy_decide(p, &ev, &v);
+		CHECK_STR(verdict_action_name(v.action), "allow");
+		CHECK_STR(v.rule, i == 1 ? "10-rule.lua:4" : "10-rule.lua:3");
+		CHECK_STR(v.reason, "again");
+	}
+	policy_unref(p);
+}
+
+/* Port, expected action, reason, rule and error prefix of one call of the
+ * constructor front test. */
+struct front_case {
+	uint16_t port;
+	const char *action;
+	const char *reason;
+	const char *rule;
+	const char *error;
+};
+
+/* The core's constructor front gives the same verdicts and errors as the
+ * Lua constructors, also when a call site is hit again. */
+static void policy_constructor_front_cases(void)
+{
+	static const struct front_case cases[] = {
+	    {1, "deny", "rule error", "10-rule.lua:2",
+	     "10-rule.lua:3: allow: takes one table argument"},
+	    {2, "deny", "inherited", "10-rule.lua:4", ""},
+	    {3, "deny", "port 3", "10-rule.lua:5", ""},
+	    {4, "deny", "rule error", "10-rule.lua:2",
+	     "10-rule.lua:6: deny: reason must not contain control"},
+	    {5, "deny", "rule error", "10-rule.lua:2",
+	     "10-rule.lua:7: deny: unknown field 'extra'"},
+	    {6, "allow", "", "10-rule.lua:8", ""},
+	    {7, "allow", "seven", "10-rule.lua:9", ""},
+	};
+	struct policy_event ev = connect_event(0, "www.example.com");
+	struct policy *p = load_source(
+	    "local sluice = require \"sluice\"\n"
+	    "return { connect = function(c)\n"
+	    "  if c.port == 1 then return sluice.allow({}, 5) end\n"
+	    "  if c.port == 2 then return sluice.deny(setmetatable({}, "
+	    "{ __index = { reason = \"inherited\" } })) end\n"
+	    "  if c.port == 3 then return sluice.deny{ reason = \"port \" .. "
+	    "c.port } end\n"
+	    "  if c.port == 4 then return sluice.deny{ reason = \"a\\nb\" } "
+	    "end\n"
+	    "  if c.port == 5 then return sluice.deny{ reason = \"x\", extra = "
+	    "1 } end\n"
+	    "  if c.port == 6 then return sluice.allow{} end\n"
+	    "  if c.port == 7 then return sluice.allow{ reason = \"seven\" } "
+	    "end\n"
+	    "end }\n",
+	    0);
+	struct verdict v;
+	size_t i, round;
+
+	CHECK(p);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+			ev.connect.port = cases[i].port;
+			policy_decide(p, &ev, &v);
+			CHECK_STR(verdict_action_name(v.action),
+				  cases[i].action);
+			CHECK_STR(v.reason, cases[i].reason);
+			CHECK_STR(v.rule, cases[i].rule);
+			CHECK(starts_with(v.error, cases[i].error));
+		}
+	}
+	policy_unref(p);
+}
+
 static void policy_deny_with_reason(void)
 {
 	struct policy_event ev = connect_event(25, "mail.example.com");
@@ -1140,6 +1230,8 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_table_growth_hits_memory_limit),
 	  UNIT_TEST(policy_huge_string_rep_hits_memory_limit),
 	  UNIT_TEST(policy_handler_error_fails_closed),
+	  UNIT_TEST(policy_constructor_line_through_c),
+	  UNIT_TEST(policy_constructor_front_cases),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
 	  UNIT_TEST(policy_reference_keeps_generation),

@@ -168,6 +168,70 @@ local function valid_module_name(name)
   return true
 end
 
+local function reject_write(_, key)
+  error(("event field '%s' is read-only"):format(tostring(key)), 2)
+end
+
+-- What the reusable view shows between events.
+local EMPTY = {}
+
+-- Return a read-only view of table source: reads go to front (source, or a
+-- copy of it whose nested tables are views), writes raise an error.
+local function read_only_view(source, front, with_length)
+  front = front or source
+  return setmetatable({}, {
+    __index = front,
+    __newindex = reject_write,
+    __len = with_length and function() return #source end or nil,
+    __pairs = function()
+      return function(_, key)
+        local k = next(source, key)
+        return k, front[k]
+      end, nil, nil
+    end,
+    __metatable = "sluice.Event",
+  })
+end
+
+-- Return the read-only view that a generation hands to its handlers, and a
+-- function point(source, front) that turns it to another event (front as
+-- in read_only_view()). decide() points the one view at each event in turn
+-- instead of building a view per event, and back at an empty table when it
+-- returns, so a handler that keeps the view sees no fields between events.
+local function reusable_view()
+  local meta = { __index = EMPTY, __newindex = reject_write, __metatable = "sluice.Event" }
+  local source = EMPTY
+  meta.__pairs = function()
+    local keys, front = source, meta.__index
+    return function(_, key)
+      local k = next(keys, key)
+      return k, front[k]
+    end, nil, nil
+  end
+
+  local function point(new_source, front)
+    source = new_source
+    meta.__index = front or new_source
+  end
+  return setmetatable({}, meta), point
+end
+
+-- Point the generation's view at event, with views of its nested tables.
+local function point_view(gen, event, kind)
+  local nested = NESTED_FIELDS[kind]
+  if not nested then
+    gen.point_view(event)
+    return
+  end
+  local front = copy_table(event)
+  for _, field in ipairs(nested) do
+    if type(front[field]) == "table" then
+      front[field] = read_only_view(front[field], nil, true)
+    end
+  end
+  gen.point_view(event, front)
+end
+
 ---@class sluice.Generation
 ---@field private default "allow"|"deny"
 ---@field private generation integer
@@ -181,6 +245,8 @@ end
 ---@field private dispatch table<string, table[]> handler lists by event type
 ---@field private counts table<string, table> counters by "file.lua:LINE"
 ---@field private scratch table dispatch state of the running decide()
+---@field private view table the read-only event view handlers get
+---@field private point_view fun(source: table, front?: table) turns view to an event
 local Generation = {}
 Generation.__index = Generation
 
@@ -317,7 +383,10 @@ function engine.new(opts)
     error("engine.new: print must be a function", 2)
   end
 
+  local view, point = reusable_view()
   return setmetatable({
+    view = view,
+    point_view = point,
     default = default,
     generation = generation,
     read_module = opts.read_module,
@@ -451,6 +520,10 @@ function Generation:finish()
           audit = file.mode == "audit" }
       end
     end
+    list.fns = {}
+    for i, entry in ipairs(list) do
+      list.fns[i] = entry.fn
+    end
     self.dispatch[kind] = list
   end
   self.finished = true
@@ -465,43 +538,6 @@ local function counter(gen, rule, file, line)
     gen.counts[rule] = entry
   end
   return entry
-end
-
-local function reject_write(_, key)
-  error(("event field '%s' is read-only"):format(tostring(key)), 2)
-end
-
--- Return a read-only view of table source: reads go to front (source, or a
--- copy of it whose nested tables are views), writes raise an error. The
--- view is built for every decide(), so the top-level one has no __len.
-local function read_only_view(source, front, with_length)
-  front = front or source
-  return setmetatable({}, {
-    __index = front,
-    __newindex = reject_write,
-    __len = with_length and function() return #source end or nil,
-    __pairs = function()
-      return function(_, key)
-        local k = next(source, key)
-        return k, front[k]
-      end, nil, nil
-    end,
-    __metatable = "sluice.Event",
-  })
-end
-
-local function event_view(event, kind)
-  local nested = NESTED_FIELDS[kind]
-  if not nested then
-    return read_only_view(event)
-  end
-  local front = copy_table(event)
-  for _, field in ipairs(nested) do
-    if type(front[field]) == "table" then
-      front[field] = read_only_view(front[field], nil, true)
-    end
-  end
-  return read_only_view(event, front)
 end
 
 local function add_tags(tags, new_tags)
@@ -523,12 +559,13 @@ end
 -- verdict's fields, "failed" and an error message, or nothing when no handler
 -- decided. Raised errors leave the running handler's index in state.index.
 local function run_handlers(gen, handlers, kind, view, state)
-  for i = 1, #handlers do
-    local entry = handlers[i]
+  local fns = handlers.fns
+  for i = 1, #fns do
     state.index = i
-    local result = entry.fn(view)
+    local result = fns[i](view)
 
     if result ~= nil then
+      local entry = handlers[i]
       local fields = verdict_fields(result)
       if not fields then
         return "failed", ("%s: %s handler returned %s, expected a verdict or nil"):format(
@@ -540,6 +577,7 @@ local function run_handlers(gen, handlers, kind, view, state)
       end
 
       if fields.action == "log" then
+        state.tags = state.tags or {}
         add_tags(state.tags, fields.tags)
       else
         local rule = fields.rule or entry.rule
@@ -590,15 +628,13 @@ function Generation:decide(event)
   end
 
   -- decide() is not reentrant (rules cannot reach the generation), so one
-  -- scratch table per generation carries the dispatch state.
+  -- scratch table and one event view per generation serve every event.
   local state = self.scratch
-  state.index, state.tags, state.audit = 0, {}, nil
-  local ok, outcome, detail = pcall(run_handlers, self, handlers, kind, event_view(event, kind), state)
-  local d = {
-    action = nil, reason = nil, status = nil, rcode = nil, rewrite = nil,
-    tags = state.tags, rule = nil, file = nil, line = nil, default = false,
-    error = nil, audit = state.audit, generation = self.generation,
-  }
+  state.index, state.tags, state.audit = 0, nil, nil
+  point_view(self, event, kind)
+  local ok, outcome, detail = pcall(run_handlers, self, handlers, kind, self.view, state)
+  self.point_view(EMPTY)
+  local d = { tags = state.tags or {}, default = false, audit = state.audit, generation = self.generation }
   state.tags, state.audit = nil, nil
 
   if ok and outcome == "decided" then

@@ -13,8 +13,9 @@
 local ip = require "sluice.ip"
 
 -- Matchers run for every event, inside the host's instruction budget, so
--- library functions are locals here and the common paths avoid building
--- new strings.
+-- library functions are locals here, the common paths avoid building new
+-- strings, and each set carries its methods as fields of its own (a method
+-- found in the set itself costs less than one found through __index).
 local type, select, error, pairs, ipairs, next, tostring = type, select, error, pairs, ipairs, next, tostring
 local setmetatable = setmetatable
 local find, sub, lower, byte = string.find, string.sub, string.lower, string.byte
@@ -40,10 +41,8 @@ local parsed_count = 0
 -- it the memory of the strings it keeps alive.
 local MAX_MEMO = 128
 
--- Return the remembered result for key in a set's memo, or nil.
-local function memo_get(set, key)
-  return set.memo[key]
-end
+-- A set's remembered result for key is set.memo[key], read inline on the
+-- hot paths: a function call would cost as much as the read.
 
 local function memo_put(set, key, result)
   if set.memo_count >= MAX_MEMO then
@@ -149,7 +148,7 @@ function match.domain(name, ...)
     error("domain: expected at least one pattern after the name", 2)
   end
 
-  local normalized = memo_get(normalized_names, name)
+  local normalized = normalized_names.memo[name]
   if normalized == nil and type(name) == "string" then
     normalized = memo_put(normalized_names, name, normalize_name(name))
   end
@@ -197,7 +196,7 @@ end
 ---@param name string|nil
 ---@return boolean
 function DomainSet:match(name)
-  local known = memo_get(self, name)
+  local known = self.memo[name]
   if known ~= nil then
     return known
   end
@@ -228,6 +227,7 @@ function match.domains(patterns)
       set.exact[text] = true
     end
   end
+  set.match = DomainSet.match
   return setmetatable(set, domain_set_meta)
 end
 
@@ -301,7 +301,7 @@ end
 ---@param address string|nil IPv4 or IPv6 text; nil or invalid text never matches
 ---@return boolean
 function CidrSet:contains(address)
-  local known = memo_get(self, address)
+  local known = self.memo[address]
   if known ~= nil then
     return known
   end
@@ -381,6 +381,7 @@ function match.cidr(...)
   -- Longest prefixes first, so the common single-host entries are tried early.
   table.sort(set.v4_prefixes, function(a, b) return a > b end)
   table.sort(set.v6_prefixes, function(a, b) return a > b end)
+  set.contains = CidrSet.contains
   return setmetatable(set, cidr_set_meta)
 end
 
@@ -457,6 +458,7 @@ function match.ports(...)
       set.lasts[#set.lasts + 1] = last
     end
   end
+  set.contains = PortSet.contains
   return setmetatable(set, port_set_meta)
 end
 

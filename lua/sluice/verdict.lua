@@ -13,15 +13,29 @@
 -- in tail position, so inside a constructor written as a Lua function the
 -- handler's line is already gone. A C function called in tail position does
 -- not replace the caller's frame. So each constructor is a table whose
--- __call metamethod is the built-in pairs(): pairs() (C) calls the
--- constructor's __pairs metamethod (Lua) while the rule's frame is still on
--- the stack two levels up, and the call's argument table is still in slot 2
--- of the pairs() frame, where debug.getlocal() reads it. The cost of this is
--- that pairs() returns three values, so a constructor call yields the
--- verdict followed by two nils.
+-- __call metamethod is a C function. Under the C core that is the core's
+-- own constructor front (core/policy_verdict.c). Elsewhere it is the
+-- built-in pairs(): pairs() calls the constructor's __pairs metamethod
+-- (Lua) while the rule's frame is still on the stack two levels up, and the
+-- call's argument table is still in slot 2 of the pairs() frame, where
+-- debug.getlocal() reads it. pairs() returns three values, so a constructor
+-- call yields the verdict followed by two nils; the core's front does the
+-- same.
+--
+-- Verdicts are immutable, so a call site that builds the same simple verdict
+-- again (no arguments, or only a reason) gets the verdict it built before:
+-- a rule that returns sluice.allow{reason = "..."} on every event checks
+-- its arguments and allocates a verdict once, not per event.
 
 local getinfo = assert(debug and debug.getinfo, "sluice.verdict: the debug library must be open while sluice loads")
 local getlocal = debug.getlocal
+local next, type, getmetatable = next, type, getmetatable
+
+-- The C core gives this module constructor(action, callers, no_reason,
+-- build_at), a faster front for the verdict constructors (see
+-- make_constructor). Elsewhere (busted) the constructors are plain Lua.
+local has_host, host = pcall(require, "sluice.host")
+local host_constructor = has_host and type(host) == "table" and host.constructor or nil
 
 local verdict = {}
 
@@ -86,12 +100,19 @@ local proxy_meta = {
 
 -- Per function: the file name of its chunk as rules see it (key "file",
 -- "@10-base.lua" -> "10-base.lua"), whether it is a C function (key "c"),
--- and the "file.lua:LINE" strings of its lines (integer keys). With this
--- cache, finding a caller costs one debug.getinfo(level, "fl"), about a
--- third of the cost of asking for the source each time, and a rule that
--- builds verdicts on every event does not format the same strings again.
--- Weak keys let a finished generation's functions go.
+-- and per line a call site (integer keys): its "file.lua:LINE" string and
+-- the verdicts built there for reuse, by action and reuse key (see
+-- reuse_key). A rule that builds verdicts on every event does not format
+-- the same strings again. Weak keys let a finished generation's functions
+-- go. The core's constructor front reads this table too.
 local callers = setmetatable({}, { __mode = "k" })
+
+-- Verdicts reused per call site and action. A site that builds verdicts
+-- with changing reasons stops being remembered past this many.
+local MAX_REUSED = 16
+
+-- Reuse key of verdicts built without a reason.
+local NO_REASON = {}
 
 local function describe_function(fn)
   local info = getinfo(fn, "S")
@@ -103,33 +124,51 @@ local function describe_function(fn)
   return { file = file, c = info.what == "C" }
 end
 
--- Return the file, line and "file:line" of the first Lua function at or
--- above stack level level, skipping C functions such as pcall(). level
--- counts from the caller of this function.
+-- Return the file, line, "file:line" and call site of line line of Lua function fn.
+local function site_of(fn, line)
+  local names = callers[fn]
+  if not names then
+    names = describe_function(fn)
+    callers[fn] = names
+  end
+  local site = names[line]
+  if not site then
+    site = { rule = ("%s:%d"):format(names.file, line), reused = 0 }
+    names[line] = site
+  end
+  return names.file, line, site.rule, site
+end
+
+-- Return the function and current line of the first Lua function at or
+-- above stack level level, skipping C functions such as pcall(), or nothing.
+-- level counts from the caller of this function.
 local function lua_caller(level)
   level = level + 1
   local info = getinfo(level, "fl")
   while info do
-    local names = callers[info.func]
-    if not names then
-      names = describe_function(info.func)
-      callers[info.func] = names
-    end
-
+    local names = callers[info.func] or describe_function(info.func)
     if not names.c then
-      local line = info.currentline
-      local rule = names[line]
-      if not rule then
-        rule = ("%s:%d"):format(names.file, line)
-        names[line] = rule
-      end
-      return names.file, line, rule
+      return info.func, info.currentline
     end
-
+    callers[info.func] = names
     level = level + 1
     info = getinfo(level, "fl")
   end
-  return nil, nil, nil
+  return nil, nil
+end
+
+-- Remember proxy as the verdict that action builds at site for key.
+local function remember(site, action, key, proxy)
+  if site.reused >= MAX_REUSED then
+    return
+  end
+  local verdicts = site[action]
+  if not verdicts then
+    verdicts = {}
+    site[action] = verdicts
+  end
+  verdicts[key] = proxy
+  site.reused = site.reused + 1
 end
 
 -- Argument checks. Each returns an error message or nil.
@@ -412,42 +451,89 @@ local builders = {
   },
 }
 
--- Make the callable constructor for one action (see the file comment for why
--- __call is pairs).
-local function make_constructor(action)
+-- Return the key under which a call site may reuse the verdict built from
+-- args, or nil when args has other fields than a string reason. The core's
+-- constructor front (see make_constructor) applies the same rule.
+local function reuse_key(args)
+  if args == nil then
+    return NO_REASON
+  end
+  if type(args) ~= "table" or getmetatable(args) ~= nil then
+    return nil
+  end
+  local key, value = next(args)
+  if key == nil then
+    return NO_REASON
+  end
+  if key == "reason" and type(value) == "string" and next(args, key) == nil then
+    return value
+  end
+  return nil
+end
+
+-- Return the verdict of action for args, called at line line of the Lua
+-- function fn (both nil when no Lua function is on the stack). extra is true
+-- when the constructor got more than one argument. Raises the error of
+-- invalid arguments with the call's position.
+local function build_at(action, args, extra, fn, line)
+  local file, rule, site
+  if fn then
+    file, line, rule, site = site_of(fn, line)
+  end
+
+  local key = not extra and reuse_key(args)
+  local reused = key and site and site[action]
+  if reused then
+    local proxy = reused[key]
+    if proxy then
+      return proxy
+    end
+  end
+
   local builder = builders[action]
+  local problem = extra and "takes one table argument" or builder.check(args)
+  if problem then
+    error(("%s%s: %s"):format(rule and rule .. ": " or "", action, problem), 0)
+  end
 
-  local check, build = builder.check, builder.build
+  local data = { action = action, reason = args and args.reason, file = file, line = line, rule = rule,
+    status = nil, rcode = nil, rewrite = nil, tags = nil }
+  if builder.build then
+    builder.build(args, data)
+  end
 
-  local function construct()
+  local proxy = setmetatable({}, proxy_meta)
+  registry[proxy] = data
+  if key and site then
+    remember(site, action, key, proxy)
+  end
+  return proxy
+end
+
+-- Make the callable constructor for one action. Under the C core, __call is
+-- the core's constructor front: it finds the calling rule line, returns a
+-- verdict that line built before from the same reason, and calls build_at()
+-- for everything else. Elsewhere __call is pairs() (see the file comment).
+local function make_constructor(action)
+  local meta = {
+    __tostring = function() return "sluice." .. action end,
+    __metatable = "sluice.constructor",
+  }
+
+  if host_constructor then
+    meta.__call = host_constructor(action, callers, NO_REASON, build_at)
+    return setmetatable({}, meta)
+  end
+
+  meta.__call = pairs
+  meta.__pairs = function()
     -- Level 1 is this function, level 2 the pairs() call holding the
     -- arguments, level 3 the caller (or a C function such as pcall()).
     local _, args = getlocal(2, 2)
-    local extra = getlocal(2, 3)
-    local file, line, rule = lua_caller(2)
-
-    local problem = extra and "takes one table argument" or check(args)
-    if problem then
-      error(("%s%s: %s"):format(rule and rule .. ": " or "", action, problem), 0)
-    end
-
-    local data = { action = action, reason = args and args.reason, file = file, line = line, rule = rule,
-      status = nil, rcode = nil, rewrite = nil, tags = nil }
-    if build then
-      build(args, data)
-    end
-
-    local proxy = setmetatable({}, proxy_meta)
-    registry[proxy] = data
-    return proxy
+    local extra = getlocal(2, 3) ~= nil
+    return build_at(action, args, extra, lua_caller(2))
   end
-
-  return setmetatable({}, {
-    __call = pairs,
-    __pairs = construct,
-    __tostring = function() return "sluice." .. action end,
-    __metatable = "sluice.constructor",
-  })
+  return setmetatable({}, meta)
 end
 
 ---@class sluice.Verdict

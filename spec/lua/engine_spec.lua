@@ -575,4 +575,19 @@ describe("engine event view", function()
     })
     assert.are.equal("allow", testing.decide(gen, testing.connect{ port = 443 }).action)
   end)
+
+  it("shows a kept event no fields between decisions and the current event during one", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = HEADER .. "local kept\nreturn { connect = function(c)\n"
+        .. "  if not kept then kept = c; return nil end\n"
+        .. "  local seen = {}\n  for key in pairs(kept) do seen[#seen + 1] = key end\n"
+        .. "  if kept.port == c.port and #seen > 0 then return sluice.deny{ reason = tostring(kept.port) } end\n"
+        .. "end }\n",
+    })
+    assert.is_true(testing.decide(gen, testing.connect{ port = 80 }).default)
+    local d = testing.decide(gen, testing.connect{ port = 8080 })
+    assert.are.equal("deny", d.action)
+    assert.are.equal("8080", d.reason)
+  end)
+
 end)

@@ -332,6 +332,34 @@ describe("verdict location", function()
     assert.are.equal("10-a.lua:3: deny: status must be an integer from 100 to 599, got 1", d.error)
   end)
 
+  -- Ports 1..16 fill the call site's memory of verdicts; the reasons of
+  -- 17..20 are built anew each time.
+  it("reuses the verdict a call site built before with the same reason", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = 'local sluice = require "sluice"\nlocal seen = {}\nreturn { connect = function(c)\n'
+        .. '  local v = sluice.deny{ reason = "port " .. c.port % 20 }\n'
+        .. "  local r = c.port % 20\n  if r >= 1 and r <= 16 and seen[c.port % 20] and seen[c.port % 20] ~= v then error(\"not reused\") end\n"
+        .. "  seen[c.port % 20] = v\n  return v\nend }\n",
+    })
+    for port = 1, 60 do
+      local d = testing.decide(gen, testing.connect{ port = port })
+      assert.are.equal("port " .. port % 20, d.reason)
+      assert.are.equal("10-a.lua:4", d.rule)
+      assert.is_nil(d.error)
+    end
+  end)
+
+  it("checks each call again when arguments other than a reason are given", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = 'local sluice = require "sluice"\nreturn { http = function(r)\n'
+        .. "  return sluice.deny{ status = r.path == \"/ok\" and 451 or 1 }\nend }\n",
+    })
+    assert.are.equal(451, testing.decide(gen, testing.http{ host = "example.com", path = "/ok" }).status)
+    assert.are.equal("10-a.lua:3: deny: status must be an integer from 100 to 599, got 1",
+      testing.decide(gen, testing.http{ host = "example.com", path = "/bad" }).error)
+    assert.are.equal(451, testing.decide(gen, testing.http{ host = "example.com", path = "/ok" }).status)
+  end)
+
   it("yields the verdict and two nils", function()
     assert.are.equal(3, select("#", sluice.allow()))
   end)
