@@ -13,9 +13,10 @@
  *		a constant verdict, to show the cost of the C bridge alone
  *		(event table, protected call, verdict read back)
  *
- * Then times policy_decide() on three connect events: one that the first
- * file allows, one that the last file allows, and one that no file
- * matches (every handler runs, the default applies). Each decision is
+ * Then times policy_decide() on four connect events: one that the first
+ * file allows, one that the file in the middle allows, one that the last
+ * file allows, and one that no file matches (every handler runs, the
+ * default applies). Each decision is
  * timed on its own with CLOCK_MONOTONIC and the median and 99th
  * percentile are printed in microseconds.
  *
@@ -215,6 +216,7 @@ int main(int argc, char **argv)
 	    .connect = {.proto = "tcp", .dst = "198.18.0.7", .port = 443},
 	};
 	char dir[] = "/tmp/sluice-bench-policy-XXXXXX", err[512], last[64];
+	char label[64];
 	char stub_dir[128];
 	const char *kind = "matchers";
 	long iterations = 20000;
@@ -286,6 +288,13 @@ int main(int argc, char **argv)
 		ev.connect.name = "api.svc0.example.net";
 		if (bench_event(p, "allowed by the first file", &ev, "allow",
 				iterations, samples))
+			goto out;
+		snprintf(label, sizeof(label), "allowed by file %d", files / 2);
+		snprintf(last, sizeof(last), "svc%d.example.com",
+			 files / 2 - 1);
+		ev.connect.name = last;
+		if (files >= 4 && bench_event(p, label, &ev, "allow",
+					      iterations, samples))
 			goto out;
 		snprintf(last, sizeof(last), "svc%d.example.com", files - 1);
 		ev.connect.name = last;

@@ -103,10 +103,9 @@ void policy_copy(char *dst, size_t size, const char *src, size_t len)
 		memcpy(dst + size - 4, "...", 3);
 }
 
+/* Set field @key of the table at the top to @value, or clear it for NULL. */
 static void policy_set_string(lua_State *L, const char *key, const char *value)
 {
-	if (!value)
-		return;
 	lua_pushstring(L, value);
 	lua_setfield(L, -2, key);
 }
@@ -117,10 +116,29 @@ static void policy_set_integer(lua_State *L, const char *key, lua_Integer value)
 	lua_setfield(L, -2, key);
 }
 
-/* Push the event table in the shape the contract gives. */
+/* Registry keys of the tables that carry events, one per event type. */
+static const char policy_event_tables[POLICY_EVENT_DNS + 1];
+
+/*
+ * Push the event table in the shape the contract gives. The table of each
+ * event type is made once per state and refilled for every event: every
+ * field of the type is set (or cleared), so nothing is left of the event
+ * before. Rules never see this table itself, only the engine's read-only
+ * view of it, which shows nothing once decide() has returned.
+ */
 static void policy_push_event(lua_State *L, const struct policy_event *ev)
 {
-	lua_createtable(L, 0, 9);
+	const void *key;
+
+	if ((unsigned)ev->type > POLICY_EVENT_DNS)
+		luaL_error(L, "unknown event type %d", (int)ev->type);
+	key = &policy_event_tables[ev->type];
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 9);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+	}
 	policy_set_integer(L, "id", (lua_Integer)ev->id);
 	lua_pushnumber(L, ev->time);
 	lua_setfield(L, -2, "time");

@@ -194,9 +194,9 @@ void policy_get_string(lua_State *L, int idx, const char *key, char *dst,
  * policy_open_host() - push the sluice.host module of the core
  * @L:		the state being set up
  *
- * The module holds constructor(action, callers, no_reason, build_at), which
- * sluice.verdict uses as the fast front of its verdict constructors
- * (policy_verdict.c).
+ * The module holds constructor() and memo_front(), C fronts for the
+ * verdict constructors of sluice.verdict and the set methods of
+ * sluice.match (policy_host.c).
  */
 void policy_open_host(lua_State *L);
 

@@ -311,6 +311,41 @@ static void policy_constructor_front_cases(void)
 	policy_unref(p);
 }
 
+/* Each event shows only its own fields, though the bridge refills one
+ * table per event type. */
+static void policy_event_fields_do_not_linger(void)
+{
+	struct policy_event named = connect_event(443, "www.example.com");
+	struct policy_event unnamed = connect_event(80, NULL);
+	struct policy_event dns = {
+	    .type = POLICY_EVENT_DNS,
+	    .src = "10.0.2.15",
+	    .dns = {.name = "example.org", .type = "A", .klass = "IN",
+		    .proto = "udp"},
+	};
+	struct policy *p = load_source(
+	    "local sluice = require \"sluice\"\n"
+	    "local function show(e)\n"
+	    "  return sluice.deny{ reason = tostring(e.event) .. \" \" .. "
+	    "tostring(e.name) .. \" \" .. tostring(e.port) .. \" \" .. "
+	    "tostring(e.type) }\n"
+	    "end\n"
+	    "return { connect = show, dns = show }\n",
+	    0);
+	struct verdict v;
+
+	CHECK(p);
+	policy_decide(p, &named, &v);
+	CHECK_STR(v.reason, "connect www.example.com 443 nil");
+	policy_decide(p, &unnamed, &v);
+	CHECK_STR(v.reason, "connect nil 80 nil");
+	policy_decide(p, &dns, &v);
+	CHECK_STR(v.reason, "dns example.org nil A");
+	policy_decide(p, &named, &v);
+	CHECK_STR(v.reason, "connect www.example.com 443 nil");
+	policy_unref(p);
+}
+
 static void policy_deny_with_reason(void)
 {
 	struct policy_event ev = connect_event(25, "mail.example.com");
@@ -1232,6 +1267,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_handler_error_fails_closed),
 	  UNIT_TEST(policy_constructor_line_through_c),
 	  UNIT_TEST(policy_constructor_front_cases),
+	  UNIT_TEST(policy_event_fields_do_not_linger),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
 	  UNIT_TEST(policy_reference_keeps_generation),

@@ -14,7 +14,7 @@
 -- handler's line is already gone. A C function called in tail position does
 -- not replace the caller's frame. So each constructor is a table whose
 -- __call metamethod is a C function. Under the C core that is the core's
--- own constructor front (core/policy_verdict.c). Elsewhere it is the
+-- own constructor front (core/policy_host.c). Elsewhere it is the
 -- built-in pairs(): pairs() calls the constructor's __pairs metamethod
 -- (Lua) while the rule's frame is still on the stack two levels up, and the
 -- call's argument table is still in slot 2 of the pairs() frame, where
