@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* policy_host.c - sluice.host: C fronts for the hottest paths of sluice's Lua modules */
+/* policy_host.c - sluice.host: the core's C front for sluice's verdict constructors */
 
 /*
- * Rules call verdict constructors and set methods on nearly every event,
- * and in Lua the bookkeeping around them (finding the calling line, reading
- * a memo) costs about as much as the rest of a decision. This module gives
- * sluice.verdict and sluice.match C functions for the common case; each
- * hands everything else to the module's own Lua code, so both paths give
- * the same results (busted runs the Lua path alone).
+ * A rule that returns sluice.allow{reason = "..."} builds a verdict on
+ * every event. sluice.verdict keeps the verdicts each rule line built and
+ * hands back the same (immutable) verdict when that line builds it again.
+ * Finding the rule line and the kept verdict takes a handful of debug and
+ * table calls, which in Lua cost about as much as the rest of a decision,
+ * so the core does them in C. Everything else stays in sluice.verdict's
+ * own Lua code, which busted runs alone.
  *
  * constructor(action, callers, no_reason, build_at) returns the __call
- * metamethod of one verdict constructor. sluice.verdict keeps the verdicts
- * each rule line built, keyed by the reason, and hands back the same
- * (immutable) verdict when that line builds it again. Called as
- * ctor(args), the front:
+ * metamethod of one verdict constructor. Called as ctor(args), it:
  *   1. finds the first Lua function on the stack above it and its current
  *      line (a C function called in tail position keeps its caller's
  *      frame, so "return sluice.allow()" still shows the rule's line);
@@ -25,10 +23,6 @@
  *      path that checks the arguments, builds the verdict and keeps it.
  * Like the pairs() front that busted uses, it returns the verdict and two
  * nils.
- *
- * memo_front(method) returns a method(set, key) that returns
- * rawget(set, "memo")[key] when that is not nil, and method(set, key)
- * otherwise: the first step of every set method in sluice.match.
  */
 
 #include <stdbool.h>
@@ -175,38 +169,9 @@ static int policy_front_new(lua_State *L)
 	return 1;
 }
 
-static int policy_memo_call(lua_State *L)
-{
-	lua_settop(L, 2);
-	if (lua_type(L, 1) == LUA_TTABLE) {
-		lua_pushliteral(L, "memo");
-		if (lua_rawget(L, 1) == LUA_TTABLE) {
-			lua_pushvalue(L, 2);
-			if (lua_rawget(L, 3) != LUA_TNIL)
-				return 1;
-		}
-	}
-	lua_settop(L, 2);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, 2, 1);
-	return 1;
-}
-
-/* memo_front(method) -> method with the memo read in front */
-static int policy_memo_front_new(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TFUNCTION);
-	lua_settop(L, 1);
-	lua_pushcclosure(L, policy_memo_call, 1);
-	return 1;
-}
-
 void policy_open_host(lua_State *L)
 {
-	lua_createtable(L, 0, 2);
+	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, policy_front_new);
 	lua_setfield(L, -2, "constructor");
-	lua_pushcfunction(L, policy_memo_front_new);
-	lua_setfield(L, -2, "memo_front");
 }

@@ -23,13 +23,6 @@ local math_type, tointeger = math.type, math.tointeger
 
 local match = {}
 
--- The C core gives this module memo_front(method), which reads a set's memo
--- in C and calls method only when the memo has no answer (see
--- core/policy_host.c). Elsewhere (busted) the methods are plain Lua.
-local has_host, host = pcall(require, "sluice.host")
-local memo_front = has_host and type(host) == "table" and host.memo_front
-  or function(method) return method end
-
 local MAX_NAME = 253
 local MAX_LABEL = 63
 local MAX_PORT = 65535
@@ -213,8 +206,6 @@ function DomainSet:match(name)
   return memo_put(self, name, domain_set_lookup(self, name))
 end
 
-local domain_set_match = memo_front(DomainSet.match)
-
 ---Build a set of domain patterns that matches faster than domain() with many
 ---patterns: a lookup costs one table access per label of the name.
 ---@param patterns string[] patterns as for domain()
@@ -236,7 +227,7 @@ function match.domains(patterns)
       set.exact[text] = true
     end
   end
-  set.match = domain_set_match
+  set.match = DomainSet.match
   return setmetatable(set, domain_set_meta)
 end
 
@@ -320,8 +311,6 @@ function CidrSet:contains(address)
   return memo_put(self, address, cidr_set_lookup(self, address))
 end
 
-local cidr_set_contains = memo_front(CidrSet.contains)
-
 -- Parse "address/prefix" (or a bare address) and add it to set, or return an error message.
 local function add_block(set, block)
   if type(block) ~= "string" then
@@ -392,7 +381,7 @@ function match.cidr(...)
   -- Longest prefixes first, so the common single-host entries are tried early.
   table.sort(set.v4_prefixes, function(a, b) return a > b end)
   table.sort(set.v6_prefixes, function(a, b) return a > b end)
-  set.contains = cidr_set_contains
+  set.contains = CidrSet.contains
   return setmetatable(set, cidr_set_meta)
 end
 
@@ -400,8 +389,6 @@ end
 ---@field private single table<integer, true>
 ---@field private firsts integer[] first port of each range
 ---@field private lasts integer[] last port of each range
----@field private memo table<integer, boolean>
----@field private memo_count integer
 local PortSet = {}
 local port_set_meta = { __index = PortSet, __metatable = "sluice.PortSet" }
 
@@ -409,9 +396,10 @@ local port_set_meta = { __index = PortSet, __metatable = "sluice.PortSet" }
 ---@param port integer|nil a number with an integer value; anything else never matches
 ---@return boolean
 function PortSet:contains(port)
-  local known = self.memo[port]
-  if known ~= nil then
-    return known
+  -- Lua normalizes an integral float key (443.0) to the integer 443, and a
+  -- read with a key of any other type simply finds nothing.
+  if self.single[port] then
+    return true
   end
   if math_type(port) == "float" then
     port = tointeger(port)
@@ -419,19 +407,14 @@ function PortSet:contains(port)
   if math_type(port) ~= "integer" then
     return false
   end
-  if self.single[port] then
-    return memo_put(self, port, true)
-  end
   local firsts, lasts = self.firsts, self.lasts
   for i = 1, #firsts do
     if port >= firsts[i] and port <= lasts[i] then
-      return memo_put(self, port, true)
+      return true
     end
   end
-  return memo_put(self, port, false)
+  return false
 end
-
-local port_set_contains = memo_front(PortSet.contains)
 
 local function parse_port(text)
   if not text:match("^%d%d?%d?%d?%d?$") or (#text > 1 and text:sub(1, 1) == "0") then
@@ -446,7 +429,7 @@ end
 ---@param ... integer|string|(integer|string)[] ports and ranges, or one array of them
 ---@return sluice.PortSet
 function match.ports(...)
-  local set = { single = {}, firsts = {}, lasts = {}, memo = {}, memo_count = 0 }
+  local set = { single = {}, firsts = {}, lasts = {} }
   for _, entry in ipairs(collect("ports", ...)) do
     local first, last
     if type(entry) == "number" then
@@ -475,7 +458,7 @@ function match.ports(...)
       set.lasts[#set.lasts + 1] = last
     end
   end
-  set.contains = port_set_contains
+  set.contains = PortSet.contains
   return setmetatable(set, port_set_meta)
 end
 
