@@ -194,7 +194,7 @@ void policy_get_string(lua_State *L, int idx, const char *key, char *dst,
  * policy_open_host() - push the sluice.host module of the core
  * @L:		the state being set up
  *
- * The module holds constructor(), the C front of sluice.verdict's verdict
+ * The module contains constructor(), the C front of sluice.verdict's verdict
  * constructors (policy_host.c).
  */
 void policy_open_host(lua_State *L);

@@ -222,7 +222,8 @@ static void policy_allow_by_name(void)
 }
 
 /* The line of a constructor called through pcall() (a C function) and of
- * one called again at the same place, as the core's callsite() finds them. */
+ * one called again at the same place, as the core's constructor front
+ * finds them. */
 static void policy_constructor_line_through_c(void)
 {
 	struct policy_event ev = connect_event(443, "www.example.com");

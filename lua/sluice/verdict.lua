@@ -15,9 +15,9 @@
 -- not replace the caller's frame. So each constructor is a table whose
 -- __call metamethod is a C function. Under the C core that is the core's
 -- own constructor front (core/policy_host.c). Elsewhere it is the
--- built-in pairs(): pairs() calls the constructor's __pairs metamethod
--- (Lua) while the rule's frame is still on the stack two levels up, and the
--- call's argument table is still in slot 2 of the pairs() frame, where
+-- built-in pairs(), which calls the constructor's __pairs metamethod (Lua)
+-- while the rule's frame is still on the stack two levels up. The call's
+-- argument table is then still in slot 2 of the pairs() frame, where
 -- debug.getlocal() reads it. pairs() returns three values, so a constructor
 -- call yields the verdict followed by two nils; the core's front does the
 -- same.

@@ -576,7 +576,7 @@ describe("engine event view", function()
     assert.are.equal("allow", testing.decide(gen, testing.connect{ port = 443 }).action)
   end)
 
-  it("shows a kept event no fields between decisions and the current event during one", function()
+  it("shows a kept event only the current event", function()
     local gen = testing.load_files({
       ["10-a.lua"] = HEADER .. "local kept\nreturn { connect = function(c)\n"
         .. "  if not kept then kept = c; return nil end\n"
