@@ -335,6 +335,9 @@ struct policy_decide_args {
 	struct verdict *v;
 };
 
+/* Registry key of the table that decide() fills with each decision. */
+static const char policy_decision_table;
+
 static int policy_decide_protected(lua_State *L)
 {
 	struct policy_decide_args *a = lua_touserdata(L, 1);
@@ -342,7 +345,14 @@ static int policy_decide_protected(lua_State *L)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, a->p->decide_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, a->p->gen_ref);
 	policy_push_event(L, a->ev);
-	lua_call(L, 2, 1);
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &policy_decision_table) !=
+	    LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 16);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &policy_decision_table);
+	}
+	lua_call(L, 3, 1);
 	policy_read_verdict(L, lua_gettop(L), a->v);
 	return 0;
 }

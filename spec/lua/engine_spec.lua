@@ -147,6 +147,31 @@ describe("engine defaults", function()
 end)
 
 describe("engine decisions", function()
+  it("fills a given table and clears what the last decision left", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = HEADER .. "return { dns = function(q)\n"
+        .. '  if q.name == "tagged.example.com" then return sluice.log{ "seen" } end\n'
+        .. '  if q.name == "blocked.example.com" then return sluice.deny{ rcode = "REFUSED", reason = "no" } end\n'
+        .. "  return sluice.allow()\nend }\n",
+    })
+    local into = {}
+    local d = gen:decide(testing.dns{ name = "blocked.example.com" }, into)
+    assert.are.equal(into, d)
+    assert.are.equal("REFUSED", d.rcode)
+    assert.are.equal("no", d.reason)
+
+    d = gen:decide(testing.dns{ name = "www.example.com" }, into)
+    assert.are.equal(into, d)
+    assert.are.same({
+      action = "allow", rule = "10-a.lua:5", file = "10-a.lua", line = 5,
+      default = false, tags = {}, generation = 1,
+    }, d)
+
+    d = gen:decide(testing.dns{ name = "tagged.example.com" }, into)
+    assert.are.same({ "seen" }, d.tags)
+    assert.are.same({}, gen:decide(testing.dns{ name = "www.example.com" }, into).tags)
+  end)
+
   it("fills the fields of a decided allow", function()
     local gen = testing.load_files({ ["10-a.lua"] = rule("connect", 'sluice.allow{ reason = "web" }') })
     local d = testing.decide(gen, testing.connect{})
