@@ -632,9 +632,9 @@ end
 
 ---Decide one event with this generation's rules.
 ---@param event table an event table; event.event is "dns", "connect", "tls" or "http"
----@param into? table a table to fill with the decision instead of a new one
----(the C core reuses one, so deciding allocates nothing); its tags array may
----then be one empty table shared by every decision without tags
+---@param into? table a table to fill with the decision instead of a new one,
+---which the C core reuses for every event. The tags array of such a decision
+---may be one empty table that every decision without tags shares.
 ---@return table decision a plain table (see docs/rules.md, "The decision")
 function Generation:decide(event, into)
   if not self.finished then
