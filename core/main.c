@@ -74,17 +74,30 @@ static int main_check(const struct config *cfg)
 		.memory_limit = cfg->rule_memory,
 		.generation = 1,
 	};
+	const char *verdict = cfg->default_allow ? "allow" : "deny";
 	struct policy *p;
 	char err[512];
+	int files;
 
 	if (policy_load(&opts, &p, err, sizeof(err))) {
-		fprintf(stderr, "sluice check: %s\n", err);
+		/* Rule errors start with "file.lua:LINE:", relative to DIR. */
+		if (strstr(err, ".lua:") && err[0] != '/')
+			fprintf(stderr, "sluice check: %s/%s\n", cfg->check_dir,
+				err);
+		else
+			fprintf(stderr, "sluice check: %s\n", err);
 		return EXIT_FAILURE;
 	}
-	policy_print_order(p, stdout);
-	printf("%s: ok (default %s)\n", cfg->check_dir,
-	       cfg->default_allow ? "allow" : "deny");
+	files = policy_print_order(p, stdout);
 	policy_unref(p);
+	if (files < 0)
+		return EXIT_FAILURE;
+	if (files == 0)
+		fprintf(stderr,
+			"sluice check: warning: no rule files (*.lua) in %s, so "
+			"every event gets the default verdict (%s)\n",
+			cfg->check_dir, verdict);
+	printf("%s: ok (default %s)\n", cfg->check_dir, verdict);
 	return EXIT_SUCCESS;
 }
 

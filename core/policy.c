@@ -396,6 +396,7 @@ unsigned policy_generation(const struct policy *p)
 struct policy_order_args {
 	struct policy *p;
 	FILE *out;
+	int files;
 };
 
 static int policy_order_protected(lua_State *L)
@@ -427,6 +428,7 @@ static int policy_order_protected(lua_State *L)
 		fputc('\n', a->out);
 		lua_settop(L, 2);
 	}
+	a->files = (int)(i - 1);
 	return 0;
 }
 
@@ -438,18 +440,21 @@ static int policy_order_protected(lua_State *L)
  * One line per rule file: position, file name, mode (enforce or audit)
  * and the events it handles.
  *
- * Return: 0, or a negative errno if the engine failed (logged)
+ * Return: the number of rule files, or a negative errno if the engine
+ * failed (logged)
  */
 int policy_print_order(struct policy *p, FILE *out)
 {
-	struct policy_order_args args = {p, out};
+	struct policy_order_args args = {p, out, 0};
 	char err[256];
 	int ret;
 
 	ret = policy_pcall(p, policy_order_protected, &args, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		log_err("policy: cannot list the rule order: %s", err);
-	return ret;
+		return ret;
+	}
+	return args.files;
 }
 
 /**
