@@ -153,10 +153,28 @@ local function describe_value(value)
   if type(value) == "string" then
     return ("the string %q"):format(#value > 40 and value:sub(1, 40) .. "..." or value)
   end
+  if type(value) == "table" and getmetatable(value) == "sluice.constructor" then
+    return ("the constructor %s itself (call it: %s())"):format(tostring(value), tostring(value))
+  end
   if type(value) == "table" then
     return "a plain table"
   end
   return ("a %s value"):format(type(value))
+end
+
+-- Return the number of the first line of source that assigns key in a table
+-- constructor or as a variable ("mode = ..."), or nil. Values other than
+-- functions carry no line of their own, so errors about them use this.
+local function assignment_line(source, key)
+  local number = 0
+  for text in (source .. "\n"):gmatch("([^\n]*)\n") do
+    number = number + 1
+    local code = text:gsub("%-%-.*", "")
+    if code:find("%f[%w_]" .. key .. "%s*=[^=]") or code:find("%f[%w_]" .. key .. "%s*=$") then
+      return number
+    end
+  end
+  return nil
 end
 
 local function valid_module_name(name)
@@ -419,6 +437,9 @@ local function check_rules_table(name, rules, source)
     local at = where
     if type(value) == "function" then
       at = function_location(value)
+    elseif type(key) == "string" and key:match("^[%a_][%w_]*$") then
+      local line = assignment_line(source, key)
+      at = line and ("%s:%d"):format(name, line) or where
     end
     if type(key) ~= "string" then
       return nil, ("%s: unexpected entry [%s] in the returned table; expected dns, connect, tls, http or mode"):format(

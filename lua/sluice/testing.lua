@@ -36,6 +36,12 @@ local function list_directory(dir)
   local names = {}
   local has_lfs, lfs = pcall(require, "lfs")
   if has_lfs then
+    local mode, problem = lfs.attributes(dir, "mode")
+    if mode ~= "directory" then
+      -- lfs names the path again before the reason ("cannot obtain ...: No such file").
+      problem = mode and ("it is a " .. mode) or tostring(problem):match(": ([^:]+)$") or tostring(problem)
+      error(("testing.load: cannot read the rules directory %s: %s"):format(dir, problem), 0)
+    end
     local ok, err = pcall(function()
       for name in lfs.dir(dir) do
         if lfs.attributes(dir .. "/" .. name, "mode") == "file" then

@@ -147,6 +147,14 @@ describe("engine defaults", function()
 end)
 
 describe("engine decisions", function()
+  it("names a constructor returned without a call", function()
+    local gen = testing.load_files({ ["10-a.lua"] = rule("dns", "sluice.allow") })
+    local d = testing.decide(gen, testing.dns{ name = "example.com" })
+    assert.are.equal("deny", d.action)
+    assert.are.equal("10-a.lua:2: dns handler returned the constructor sluice.allow itself "
+      .. "(call it: sluice.allow()), expected a verdict or nil", d.error)
+  end)
+
   it("fills a given table and clears what the last decision left", function()
     local gen = testing.load_files({
       ["10-a.lua"] = HEADER .. "return { dns = function(q)\n"
@@ -352,9 +360,9 @@ describe("engine load errors", function()
     assert.truthy(err:find("(did you mean 'dns'?)", 1, true), err)
   end)
 
-  it("rejects an unknown key with a value at the file's last line", function()
+  it("rejects an unknown key with a value at its line", function()
     local err = load_error({ ["10-a.lua"] = "return {\n  default = \"allow\",\n}\n\n" })
-    assert.are.equal("10-a.lua:3: unknown key 'default' in the returned table; expected dns, connect, tls, http or mode", err)
+    assert.are.equal("10-a.lua:2: unknown key 'default' in the returned table; expected dns, connect, tls, http or mode", err)
   end)
 
   it("rejects an array entry in the returned table", function()
@@ -393,9 +401,9 @@ describe("engine load errors", function()
     assert.are.equal("10-a.lua:2: attempt to index a number value (local 'x')", err)
   end)
 
-  it("rejects a handler that is not a function", function()
+  it("rejects a handler that is not a function at its line", function()
     local err = load_error({ ["10-a.lua"] = 'return {\n  dns = "allow",\n}\n' })
-    assert.are.equal("10-a.lua:3: handler 'dns' must be a Lua function, got the string \"allow\"", err)
+    assert.are.equal("10-a.lua:2: handler 'dns' must be a Lua function, got the string \"allow\"", err)
   end)
 
   it("rejects a C function as a handler", function()
@@ -406,6 +414,13 @@ describe("engine load errors", function()
   it("rejects an unknown mode", function()
     local err = load_error({ ["10-a.lua"] = 'return { mode = "dry-run" }\n' })
     assert.are.equal('10-a.lua:1: mode must be "audit" or "enforce", got the string "dry-run"', err)
+  end)
+
+  it("rejects an unknown mode at its line, not in a comment", function()
+    local err = load_error({
+      ["10-a.lua"] = '-- mode = "audit" while testing\nreturn {\n  dns = function() end,\n  mode = "audti",\n}\n',
+    })
+    assert.are.equal('10-a.lua:4: mode must be "audit" or "enforce", got the string "audti"', err)
   end)
 
   it("rejects a precompiled chunk", function()
