@@ -326,24 +326,56 @@ static void policy_event_fields_do_not_linger(void)
 	};
 	struct policy *p = load_source(
 	    "local sluice = require \"sluice\"\n"
-	    "local function show(e)\n"
+	    "local function show(e, last)\n"
 	    "  return sluice.deny{ reason = tostring(e.event) .. \" \" .. "
-	    "tostring(e.name) .. \" \" .. tostring(e.port) .. \" \" .. "
-	    "tostring(e.type) }\n"
+	    "tostring(e.name) .. \" \" .. tostring(last) }\n"
 	    "end\n"
-	    "return { connect = show, dns = show }\n",
+	    "return { connect = function(c) return show(c, c.port) end,\n"
+	    "  dns = function(q) return show(q, q.type) end }\n",
 	    0);
 	struct verdict v;
 
 	CHECK(p);
 	policy_decide(p, &named, &v);
-	CHECK_STR(v.reason, "connect www.example.com 443 nil");
+	CHECK_STR(v.reason, "connect www.example.com 443");
 	policy_decide(p, &unnamed, &v);
-	CHECK_STR(v.reason, "connect nil 80 nil");
+	CHECK_STR(v.reason, "connect nil 80");
 	policy_decide(p, &dns, &v);
-	CHECK_STR(v.reason, "dns example.org nil A");
+	CHECK_STR(v.reason, "dns example.org A");
 	policy_decide(p, &named, &v);
-	CHECK_STR(v.reason, "connect www.example.com 443 nil");
+	CHECK_STR(v.reason, "connect www.example.com 443");
+	policy_unref(p);
+}
+
+/* A field the event type does not have is an error at the rule's line, on
+ * the first event and on later ones alike. */
+static void policy_unknown_event_field_fails_closed(void)
+{
+	struct policy_event ev = connect_event(443, "www.example.com");
+	struct policy *p = load_source(
+	    "local sluice = require \"sluice\"\n"
+	    "return { connect = function(c)\n"
+	    "  if c.port == 443 and c.prot == \"tcp\" then\n"
+	    "    return sluice.allow()\n"
+	    "  end\n"
+	    "end }\n",
+	    0);
+	struct verdict v;
+	int i;
+
+	CHECK(p);
+	for (i = 0; i < 2; i++) {
+		policy_decide(p, &ev, &v);
+		CHECK_STR(verdict_action_name(v.action), "deny");
+		CHECK(v.failed);
+		CHECK(starts_with(v.error,
+				  "10-rule.lua:3: connect events have no field "
+				  "'prot'"));
+	}
+	ev.connect.port = 80;
+	policy_decide(p, &ev, &v);
+	CHECK(v.is_default);
+	CHECK(!v.failed);
 	policy_unref(p);
 }
 
@@ -489,7 +521,7 @@ static void policy_print_order_lists_files(void)
 	CHECK(p);
 	f = tmpfile();
 	CHECK(f);
-	CHECK_INT(policy_print_order(p, f), 0);
+	CHECK_INT(policy_print_order(p, f), 2);
 	rewind(f);
 	n = fread(text, 1, sizeof(text) - 1, f);
 	text[n] = '\0';
@@ -1269,6 +1301,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_constructor_line_through_c),
 	  UNIT_TEST(policy_constructor_front_cases),
 	  UNIT_TEST(policy_event_fields_do_not_linger),
+	  UNIT_TEST(policy_unknown_event_field_fails_closed),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
 	  UNIT_TEST(policy_reference_keeps_generation),

@@ -43,6 +43,16 @@ local MODES = { enforce = true, audit = true }
 -- Event fields that hold tables; decide() gives handlers read-only views of them too.
 local NESTED_FIELDS = { tls = { "alpn" }, http = { "headers" } }
 
+-- The fields of each event type (docs/rules.md, "Events"). Reading another
+-- field is an error, so that a misspelt field (c.prot) fails the event
+-- closed with the rule's line instead of reading nil.
+local EVENT_FIELDS = {
+  dns = { "name", "type", "class", "client", "proto" },
+  connect = { "proto", "src", "src_port", "dst", "port", "name" },
+  tls = { "conn", "sni", "alpn", "name", "dst", "port", "src" },
+  http = { "conn", "method", "scheme", "host", "port", "path", "query", "version", "headers", "src", "dst", "name" },
+}
+
 -- The globals a rule file may use (besides string, table, math, utf8, load,
 -- print and require, which it gets in restricted forms). Captured now,
 -- because the host deletes some globals after this module loads.
@@ -190,6 +200,40 @@ local function reject_write(_, key)
   error(("event field '%s' is read-only"):format(tostring(key)), 2)
 end
 
+-- Per event type, the metatable that decide() gives an event table (or the
+-- copy that handlers read): its __index runs only for a field the table
+-- does not have, returns nil for a known field and raises for any other.
+local STRICT_META = {}
+local IS_STRICT_META = {}
+for kind, fields in pairs(EVENT_FIELDS) do
+  local known = { event = true, id = true, time = true }
+  for _, field in ipairs(fields) do
+    known[field] = true
+  end
+  table.sort(fields)
+  local list = "event, id, time, " .. table.concat(fields, ", ")
+  local meta = {
+    __index = function(_, key)
+      if known[key] then
+        return nil
+      end
+      error(("%s events have no field '%s' (they have %s)"):format(kind, tostring(key), list), 2)
+    end,
+  }
+  STRICT_META[kind] = meta
+  IS_STRICT_META[meta] = true
+end
+
+-- Give event the strict metatable of kind, unless it has a metatable of
+-- its own. Returns event.
+local function make_strict(event, kind)
+  local meta = getmetatable(event)
+  if meta == nil or IS_STRICT_META[meta] then
+    setmetatable(event, STRICT_META[kind])
+  end
+  return event
+end
+
 -- What the reusable view shows between events.
 local EMPTY = {}
 
@@ -204,6 +248,9 @@ local function read_only_view(source, front, with_length)
     __pairs = function()
       return function(_, key)
         local k = next(source, key)
+        if k == nil then
+          return nil
+        end
         return k, front[k]
       end, nil, nil
     end,
@@ -223,6 +270,9 @@ local function reusable_view()
     local keys, front = source, meta.__index
     return function(_, key)
       local k = next(keys, key)
+      if k == nil then
+        return nil
+      end
       return k, front[k]
     end, nil, nil
   end
@@ -235,13 +285,18 @@ local function reusable_view()
 end
 
 -- Point the generation's view at event, with views of its nested tables.
+-- The C core passes the same table for every event of a type, so it is made
+-- strict once.
 local function point_view(gen, event, kind)
   local nested = NESTED_FIELDS[kind]
   if not nested then
+    if event ~= gen.strict_event or kind ~= gen.strict_kind then
+      gen.strict_event, gen.strict_kind = make_strict(event, kind), kind
+    end
     gen.point_view(event)
     return
   end
-  local front = copy_table(event)
+  local front = make_strict(copy_table(event), kind)
   for _, field in ipairs(nested) do
     if type(front[field]) == "table" then
       front[field] = read_only_view(front[field], nil, true)

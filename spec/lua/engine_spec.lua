@@ -616,6 +616,25 @@ describe("engine event view", function()
     assert.are.equal("allow", testing.decide(gen, testing.connect{ port = 443 }).action)
   end)
 
+  it("raises for a field the event type does not have", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = HEADER .. "return { connect = function(c)\n  if c.prot == \"tcp\" then return sluice.allow() end\nend }\n",
+    })
+    local d = testing.decide(gen, testing.connect{})
+    assert.are.equal("deny", d.action)
+    assert.are.equal("10-a.lua:3: connect events have no field 'prot' "
+      .. "(they have event, id, time, dst, name, port, proto, src, src_port)", d.error)
+  end)
+
+  it("reads nil for a field the event type has but this event lacks", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = HEADER .. "return { connect = function(c)\n  if c.name == nil then return sluice.allow() end\nend }\n",
+      ["20-b.lua"] = HEADER .. "return { http = function(r)\n  if r.query == nil then return sluice.allow() end\nend }\n",
+    })
+    assert.are.equal("allow", testing.decide(gen, testing.connect{}).action)
+    assert.are.equal("allow", testing.decide(gen, testing.http{ host = "example.com" }).action)
+  end)
+
   it("shows a kept event only the current event", function()
     local gen = testing.load_files({
       ["10-a.lua"] = HEADER .. "local kept\nreturn { connect = function(c)\n"
