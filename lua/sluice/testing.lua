@@ -3,9 +3,12 @@
 --
 -- The loaded generation is a sluice.engine generation, so testing.decide()
 -- runs the same dispatch, validation and fail-closed code as the gateway.
--- What differs from production: the host's instruction budget and memory cap
--- are not enforced, and the string metatable is not hardened (the gateway
--- removes string.dump from it and hides it from getmetatable("")).
+-- testing.decide() enforces the gateway's instruction budget with a count
+-- hook, so a rule that loops fails closed in a spec as it does in the
+-- gateway, instead of hanging the test run. What differs from production:
+-- the memory cap is not enforced, and the string metatable is not hardened
+-- (the gateway removes string.dump from it and hides it from
+-- getmetatable("")).
 --
 -- This module uses io and os and is meant for specs only; the gateway never
 -- loads it.
@@ -13,6 +16,16 @@
 local engine = require "sluice.engine"
 
 local testing = {}
+
+-- The gateway's default instruction budget per decision (--rule-budget).
+local DEFAULT_BUDGET = 1000000
+
+-- Instruction budgets by generation, from the opts of testing.load().
+local budgets = setmetatable({}, { __mode = "k" })
+
+-- Source prefix of the sluice modules ("@lua/sluice/" or an installed path):
+-- frames from other sources are the rules' own.
+local MODULE_SOURCE = debug.getinfo(1, "S").source:match("^(@.*/)[^/]*$") or "@"
 
 local last_id = 0
 
@@ -69,12 +82,18 @@ end
 
 local function new_generation(opts, read_module)
   opts = opts or {}
-  return engine.new({
+  local budget = opts.budget or DEFAULT_BUDGET
+  if math.type(budget) ~= "integer" or budget < 1 then
+    error(("testing: budget must be a positive integer, got %s"):format(tostring(budget)), 3)
+  end
+  local gen = engine.new({
     default = opts.default,
     generation = opts.generation or 1,
     print = opts.print or print,
     read_module = read_module,
   })
+  budgets[gen] = budget
+  return gen
 end
 
 local function add_and_finish(gen, files)
@@ -265,12 +284,83 @@ function testing.http(spec)
   return event
 end
 
----Decide an event with a loaded generation, exactly as the gateway would.
+-- Return "file:line" of the innermost rule frame and "file:line" of the
+-- handler the engine called (the outermost rule frame), as the gateway
+-- reports them, from stack level level up to the engine.
+local function locate_rule(level)
+  local inner, handler
+  local info = debug.getinfo(level + 1, "Sl")
+  while info do
+    if info.what == "Lua" and info.source:sub(1, #MODULE_SOURCE) ~= MODULE_SOURCE then
+      inner = inner or ("%s:%d"):format(info.short_src, info.currentline)
+      handler = ("%s:%d"):format(info.short_src, info.linedefined)
+    elseif info.what == "Lua" and inner then
+      break -- the engine, which called the handler
+    end
+    level = level + 1
+    info = debug.getinfo(level + 1, "Sl")
+  end
+  return inner, handler
+end
+
+-- The decision the gateway makes when a decision spends its budget.
+local function budget_decision(gen, kind, message, handler)
+  local file, line = (handler or ""):match("^(.*):(%d+)$")
+  return {
+    action = "deny", reason = "rule error", error = message, default = false, tags = {},
+    rule = handler, file = file, line = tonumber(line), generation = gen.generation,
+    rcode = kind == "dns" and "SERVFAIL" or nil, status = kind == "http" and 403 or nil,
+  }
+end
+
+---Decide an event with a loaded generation, exactly as the gateway would,
+---with the gateway's instruction budget: a decision that spends it gets the
+---fail-closed decision with "file.lua:LINE: instruction budget of N exhausted".
 ---@param gen sluice.Generation from testing.load() or testing.load_files()
 ---@param event table from testing.connect(), dns(), tls() or http()
 ---@return table decision
-function testing.decide(gen, event)
-  return gen:decide(event)
+local function decide(gen, event)
+  local budget = budgets[gen] or DEFAULT_BUDGET
+  local message, handler
+  -- A hook already set (a coverage tool's line hook) keeps getting its events.
+  local outer_hook, outer_mask = debug.gethook()
+  outer_mask = outer_hook and outer_mask:gsub("[^crl]", "") or ""
+
+  -- Like the gateway's hook: once the budget is spent, every instruction
+  -- raises, so a pcall in a rule cannot swallow the error, until control
+  -- is back in this function.
+  local function hook(kind, line)
+    if kind ~= "count" then
+      return outer_hook(kind, line)
+    end
+    if debug.getinfo(2, "f").func == decide then
+      debug.sethook(outer_hook, outer_mask)
+      return
+    end
+    if not message then
+      local inner
+      inner, handler = locate_rule(2)
+      message = ("%s: instruction budget of %d exhausted"):format(inner or "rules engine", budget)
+      debug.sethook(hook, outer_mask, 1)
+    end
+    error(message, 0)
+  end
+
+  debug.sethook(hook, outer_mask, budget)
+  local ok, result = pcall(gen.decide, gen, event)
+  if outer_hook then
+    debug.sethook(outer_hook, outer_mask)
+  else
+    debug.sethook()
+  end
+  if ok then
+    return result
+  end
+  if message then
+    return budget_decision(gen, type(event) == "table" and event.event, message, handler)
+  end
+  error(result, 0)
 end
+testing.decide = decide
 
 return testing

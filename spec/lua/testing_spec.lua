@@ -184,3 +184,59 @@ describe("testing event builders", function()
     assert.has_error(function() testing.http{} end, "testing.http: host is required")
   end)
 end)
+
+describe("testing.decide budget", function()
+  local LOOP = 'local sluice = require "sluice"\nreturn { dns = function(q)\n'
+    .. "  local n = 0\n  while true do\n    pcall(function() n = n + 1 end)\n  end\nend }\n"
+
+  it("fails a looping rule closed as the gateway does", function()
+    local gen = testing.load_files({ ["10-a.lua"] = LOOP })
+    local d = testing.decide(gen, testing.dns{ name = "example.com" })
+    assert.are.equal("deny", d.action)
+    assert.are.equal("SERVFAIL", d.rcode)
+    assert.are.equal("rule error", d.reason)
+    assert.are.equal("10-a.lua:2", d.rule)
+    assert.are.equal("10-a.lua:5: instruction budget of 1000000 exhausted", d.error)
+  end)
+
+  it("leaves no hook behind and decides the next event", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = LOOP,
+      ["20-b.lua"] = 'local sluice = require "sluice"\nreturn { connect = function(c) return sluice.allow() end }\n',
+    })
+    testing.decide(gen, testing.dns{ name = "example.com" })
+    assert.is_nil(debug.gethook())
+    assert.are.equal("allow", testing.decide(gen, testing.connect{}).action)
+  end)
+
+  it("takes a budget from the load options", function()
+    local files = {
+      ["10-a.lua"] = 'local sluice = require "sluice"\nreturn { connect = function(c)\n'
+        .. "  local n = 0\n  for i = 1, 10000 do n = n + i end\n  return sluice.allow()\nend }\n",
+    }
+    local small = testing.load_files(files, { budget = 1000 })
+    assert.are.equal("10-a.lua:4: instruction budget of 1000 exhausted",
+      testing.decide(small, testing.connect{}).error)
+    assert.are.equal("allow", testing.decide(testing.load_files(files), testing.connect{}).action)
+    assert.has_error(function() testing.load_files(files, { budget = 0 }) end,
+      "testing: budget must be a positive integer, got 0")
+  end)
+
+  it("passes line events on to a hook that was already set", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = 'local sluice = require "sluice"\nreturn { connect = function(c)\n  return sluice.allow()\nend }\n',
+    })
+    local lines = {}
+    local function coverage(_, line)
+      local source = debug.getinfo(2, "S").short_src
+      lines[source .. ":" .. line] = true
+    end
+    debug.sethook(coverage, "l")
+    local d = testing.decide(gen, testing.connect{})
+    local hook = debug.gethook()
+    debug.sethook()
+    assert.are.equal("allow", d.action)
+    assert.is_true(lines["10-a.lua:3"])
+    assert.are.equal(coverage, hook)
+  end)
+end)
