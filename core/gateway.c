@@ -226,10 +226,12 @@ void gateway_print_rules(struct gateway *gw, FILE *out)
 	if (!gw->policy)
 		return;
 	policy_stats(gw->policy, &st);
-	fprintf(out, "rules generation %u: %llu decisions, %llu failed closed "
+	fprintf(out, "rules generation %u: %llu decisions, %llu by the default "
+		     "verdict, %llu failed closed "
 		     "(%llu out of budget, %llu over the memory limit), "
 		     "%zu of %zu bytes used\n",
 		gw->generation, (unsigned long long)st.decisions,
+		(unsigned long long)st.defaults,
 		(unsigned long long)st.failures,
 		(unsigned long long)st.budget_exhausted,
 		(unsigned long long)st.memory_errors, st.memory_used,
@@ -237,7 +239,7 @@ void gateway_print_rules(struct gateway *gw, FILE *out)
 
 	n = policy_counters(gw->policy, counters, ARRAY_SIZE(counters));
 	for (i = 0; i < n && i < (int)ARRAY_SIZE(counters); i++)
-		fprintf(out, "rule %-32s %10llu hits %6llu errors\n",
+		fprintf(out, "rule %-32s hits %10llu  errors %6llu\n",
 			counters[i].rule, (unsigned long long)counters[i].hits,
 			(unsigned long long)counters[i].errors);
 	if (n > (int)ARRAY_SIZE(counters))

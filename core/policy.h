@@ -174,7 +174,7 @@ struct verdict {
  * struct policy_rule_counter - decisions and failures of one rule
  * @rule:	"file.lua:LINE" (a verdict constructor call for hits, a
  *		handler definition for errors)
- * @hits:	terminal verdicts returned from there
+ * @hits:	verdicts returned from there (log verdicts too)
  * @errors:	failures of the handler defined there
  */
 struct policy_rule_counter {
@@ -186,6 +186,7 @@ struct policy_rule_counter {
 /**
  * struct policy_stats - totals of one generation
  * @decisions:		policy_decide() calls
+ * @defaults:		decisions that no rule made (the default verdict)
  * @failures:		fail-closed verdicts, whatever the cause
  * @budget_exhausted:	events stopped by the instruction budget
  * @memory_errors:	events in which an allocation hit the memory limit
@@ -194,6 +195,7 @@ struct policy_rule_counter {
  */
 struct policy_stats {
 	uint64_t decisions;
+	uint64_t defaults;
 	uint64_t failures;
 	uint64_t budget_exhausted;
 	uint64_t memory_errors;

@@ -436,5 +436,7 @@ void policy_decide(struct policy *p, const struct policy_event *ev,
 		p->stats.memory_errors++;
 	if (v->failed)
 		p->stats.failures++;
+	else if (v->is_default)
+		p->stats.defaults++;
 	v->generation = p->generation;
 }

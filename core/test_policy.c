@@ -957,6 +957,7 @@ static void policy_infinite_loop_fails_closed(void)
 	CHECK_INT(st.budget_exhausted, 1);
 	CHECK_INT(st.failures, 1);
 	CHECK_INT(st.decisions, 2);
+	CHECK_INT(st.defaults, 0);
 
 	n = policy_counters(p, counters, 8);
 	CHECK(n > 0);
@@ -1181,6 +1182,7 @@ static void policy_counters_count_hits(void)
 	struct policy_rule_counter counters[16];
 	struct policy_event ev = connect_event(25, NULL);
 	struct policy *p = load_fixture("basic");
+	struct policy_stats st;
 	struct verdict v;
 	int n, i;
 
@@ -1189,6 +1191,13 @@ static void policy_counters_count_hits(void)
 	policy_decide(p, &ev, &v);
 	ev = connect_event(443, "www.example.com");
 	policy_decide(p, &ev, &v);
+	ev = connect_event(8443, "unknown.example.org");
+	policy_decide(p, &ev, &v);
+	CHECK(v.is_default);
+
+	policy_stats(p, &st);
+	CHECK_INT(st.decisions, 4);
+	CHECK_INT(st.defaults, 1);
 
 	n = policy_counters(p, counters, 16);
 	CHECK(n >= 2);

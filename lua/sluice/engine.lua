@@ -652,13 +652,13 @@ local function run_handlers(gen, handlers, kind, view, state)
         return "failed", ("%s: %s"):format(fields.rule or entry.rule, misfit)
       end
 
+      local rule = fields.rule or entry.rule
+      local hits = counter(gen, rule, fields.file or entry.file, fields.line or entry.line)
+      hits.hits = hits.hits + 1
       if fields.action == "log" then
         state.tags = state.tags or {}
         add_tags(state.tags, fields.tags)
       else
-        local rule = fields.rule or entry.rule
-        local hits = counter(gen, rule, fields.file or entry.file, fields.line or entry.line)
-        hits.hits = hits.hits + 1
         if not entry.audit then
           return "decided", fields
         end

@@ -146,10 +146,11 @@ describe("rules deciding a namespace guest's connections", function()
     local text
     e2e.wait_for("the rule counters", 5, function()
       text = e2e.read(guest.sluice.log):sub(before + 1)
-      return text:find("rule 10%-ports%.lua:%d+ +%d+ hits")
+      return text:find("rule 10%-ports%.lua:%d+ +hits +%d+")
     end)
     assert.matches("failed closed %(1 out of budget", text)
-    assert.matches("rule 10%-ports%.lua:3 +%d+ hits +1 errors", text)
+    assert.matches("%d+ by the default verdict", text)
+    assert.matches("rule 10%-ports%.lua:3 +hits +%d+ +errors +1", text)
   end)
 
   it("reopens the audit log and reloads on SIGHUP", function()

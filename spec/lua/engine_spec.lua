@@ -545,7 +545,7 @@ describe("engine counters", function()
     assert.are.same({}, testing.load_files({ ["10-a.lua"] = rule("connect", "sluice.allow()") }):counters())
   end)
 
-  it("counts hits per rule line and errors per handler", function()
+  it("counts hits per rule line, log verdicts too, and errors per handler", function()
     local gen = testing.load_files({
       ["10-a.lua"] = HEADER .. "return { connect = function(c)\n"
         .. "  if c.port == 1 then error('boom') end\n"
@@ -562,6 +562,7 @@ describe("engine counters", function()
       { rule = "10-a.lua:2", hits = 0, errors = 1 },
       { rule = "10-a.lua:4", hits = 2, errors = 0 },
       { rule = "10-a.lua:5", hits = 1, errors = 0 },
+      { rule = "10-a.lua:6", hits = 1, errors = 0 },
       { rule = "20-b.lua:3", hits = 1, errors = 0 },
     }, gen:counters())
   end)
