@@ -261,7 +261,13 @@ static void dns_upstream_done(void *arg, int status, const uint8_t *answer,
 	d->pending_count--;
 
 	if (status) {
-		dns_upstream_failed(req, strerror(-status));
+		/* The resolver reports -ECONNREFUSED when every upstream server
+		 * answered REFUSED, SERVFAIL or NOTIMP (c-ares 1.18). */
+		dns_upstream_failed(req, status == -ECONNREFUSED
+					     ? "every server answered REFUSED, "
+					       "SERVFAIL or NOTIMP, or refused "
+					       "the connection"
+					     : strerror(-status));
 		goto done;
 	}
 	n = dns_response_rewrite(answer, len, &req->q, req->client.transport,
