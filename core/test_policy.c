@@ -347,6 +347,28 @@ static void policy_event_fields_do_not_linger(void)
 	policy_unref(p);
 }
 
+/* An error inside a sluice module names the rule line that called it. */
+static void policy_module_error_names_rule_line(void)
+{
+	struct policy_event ev = connect_event(443, "www.example.com");
+	struct policy *p = load_source(
+	    "local sluice = require \"sluice\"\n"
+	    "local names = sluice.domains{ \"example.com\" }\n"
+	    "return { connect = function(c)\n"
+	    "  if names.match(c.name) then return sluice.allow() end\n"
+	    "end }\n",
+	    0);
+	struct verdict v;
+
+	CHECK(p);
+	policy_decide(p, &ev, &v);
+	CHECK(v.failed);
+	CHECK(starts_with(v.error, "10-rule.lua:4: attempt to index a nil "
+				   "value (field 'memo') (in sluice/match.lua:"));
+	CHECK(strstr(v.error, "call methods with a colon") != NULL);
+	policy_unref(p);
+}
+
 /* A field the event type does not have is an error at the rule's line, on
  * the first event and on later ones alike. */
 static void policy_unknown_event_field_fails_closed(void)
@@ -1311,6 +1333,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_constructor_front_cases),
 	  UNIT_TEST(policy_event_fields_do_not_linger),
 	  UNIT_TEST(policy_unknown_event_field_fails_closed),
+	  UNIT_TEST(policy_module_error_names_rule_line),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
 	  UNIT_TEST(policy_reference_keeps_generation),

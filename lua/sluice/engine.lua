@@ -29,7 +29,7 @@ assert(verdict.fields(sluice.allow()),
 
 local getinfo = debug.getinfo
 local lua_load = load
-local pcall, error, next, pairs, ipairs, select = pcall, error, next, pairs, ipairs, select
+local pcall, xpcall, error, next, pairs, ipairs, select = pcall, xpcall, error, next, pairs, ipairs, select
 local type, tostring, setmetatable, getmetatable = type, tostring, setmetatable, getmetatable
 local verdict_fields, check_fit = verdict.fields, verdict.check_fit
 
@@ -631,10 +631,47 @@ local function add_tags(tags, new_tags)
   end
 end
 
+local run_handlers
+
+-- Chunk name prefix of the sluice modules, such as "@/usr/local/share/lua/5.4/sluice/".
+local MODULE_SOURCE = getinfo(1, "S").source:match("^(@.*/)[^/]*$")
+
+-- Message handler of dispatch: an error raised inside a sluice module (a
+-- matcher called the wrong way, say) gets the position of the rule line
+-- that called into the module, and the module's own position in
+-- parentheses. Other errors pass unchanged.
+local function locate_error(err)
+  if type(err) ~= "string" or not MODULE_SOURCE then
+    return err
+  end
+  local file, line, message = err:match("^([^\n]-):(%d+): (.*)$")
+  -- Lua shortens a long chunk name to ".../sluice/match.lua" in messages.
+  if not file or (("@" .. file):sub(1, #MODULE_SOURCE) ~= MODULE_SOURCE
+      and not file:find("^%.%.%..*/sluice/[^/]+%.lua$")) then
+    return err
+  end
+
+  local level = 2
+  local info = getinfo(level, "Slf")
+  while info and info.func ~= run_handlers do
+    if info.what == "Lua" and info.source:sub(1, #MODULE_SOURCE) ~= MODULE_SOURCE then
+      local hint = ""
+      if message:find("(local 'self')", 1, true) or message:find("(field 'memo')", 1, true) then
+        hint = "; call methods with a colon, as in names:match(c.name)"
+      end
+      return ("%s:%d: %s (in sluice/%s:%s)%s"):format(info.short_src, info.currentline, message,
+        file:match("[^/]*$"), line, hint)
+    end
+    level = level + 1
+    info = getinfo(level, "Slf")
+  end
+  return err
+end
+
 -- Call the handlers in order until one decides. Returns "decided" and the
 -- verdict's fields, "failed" and an error message, or nothing when no handler
 -- decided. Raised errors leave the running handler's index in state.index.
-local function run_handlers(gen, handlers, kind, view, state)
+function run_handlers(gen, handlers, kind, view, state)
   local fns = handlers.fns
   for i = 1, #fns do
     state.index = i
@@ -727,7 +764,7 @@ function Generation:decide(event, into)
   local state = self.scratch
   state.index, state.tags, state.audit = 0, nil, nil
   point_view(self, event, kind)
-  local ok, outcome, detail = pcall(run_handlers, self, handlers, kind, self.view, state)
+  local ok, outcome, detail = xpcall(run_handlers, locate_error, self, handlers, kind, self.view, state)
   self.point_view(EMPTY)
   local d = decision_table(into)
   d.tags = state.tags or (into and NO_TAGS or {})

@@ -348,6 +348,24 @@ describe("engine fail-closed", function()
   end)
 end)
 
+describe("engine errors in sluice modules", function()
+  it("names the rule line that called a matcher the wrong way", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = HEADER .. 'local names = sluice.domains{ "example.com" }\n'
+        .. "return { connect = function(c)\n  if names.match(c.name) then return sluice.allow() end\nend }\n",
+    })
+    local d = testing.decide(gen, testing.connect{ name = "www.example.com" })
+    assert.are.equal("deny", d.action)
+    assert.truthy(d.error:find("^10%-a%.lua:4: attempt to index a nil value %(field 'memo'%) "
+      .. "%(in sluice/match%.lua:%d+%); call methods with a colon"), d.error)
+  end)
+
+  it("leaves a rule's own error as it is", function()
+    local gen = testing.load_files({ ["10-a.lua"] = "return { connect = function(c)\n  error('boom')\nend }\n" })
+    assert.are.equal("10-a.lua:2: boom", testing.decide(gen, testing.connect{}).error)
+  end)
+end)
+
 describe("engine load errors", function()
   it("rejects an unknown handler key at the function's line", function()
     local err = load_error({ ["10-a.lua"] = "return {\n  dns = function() end,\n  conect = function(c)\n  end,\n}\n" })
