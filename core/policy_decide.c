@@ -393,6 +393,19 @@ static void policy_fail_closed(struct verdict *v, enum policy_event_type type,
 	policy_copy(v->error, sizeof(v->error), error, strlen(error));
 }
 
+static int policy_interrupted_tags_protected(lua_State *L)
+{
+	struct policy_decide_args *a = lua_touserdata(L, 1);
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, a->p->gen_ref);
+	lua_getfield(L, -1, "interrupted_tags");
+	lua_insert(L, -2);
+	lua_call(L, 1, 1);
+	if (lua_istable(L, -1))
+		policy_join_tags(L, a->v->tags, sizeof(a->v->tags));
+	return 0;
+}
+
 /**
  * policy_decide() - run the rules of one generation on one event
  * @p:		the generation, or NULL (then every event is denied)
@@ -423,6 +436,13 @@ void policy_decide(struct policy *p, const struct policy_event *ev,
 		policy_fail_closed(v, ev->type, p->budget_handler, err);
 		p->stats.budget_exhausted++;
 		policy_count_error(p, p->budget_handler);
+		/* Keep the tags that rules had added before the budget ran out. */
+		if (policy_pcall(p, policy_interrupted_tags_protected, &args,
+				 err, sizeof(err)))
+			log_ratelimited(LOG_WARN,
+					"policy: cannot read the tags of a "
+					"stopped decision: %s",
+					err);
 	} else if (ret) {
 		policy_fail_closed(v, ev->type, "", err);
 	} else if (v->failed) {

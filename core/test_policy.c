@@ -347,6 +347,40 @@ static void policy_event_fields_do_not_linger(void)
 	policy_unref(p);
 }
 
+/* Tags that rules added before the budget ran out stay in the verdict. */
+static void policy_budget_keeps_tags(void)
+{
+	struct policy_event ev = connect_event(443, "www.example.com");
+	struct policy_opts opts = {.lua_dir = TEST_LUA_DIR, .generation = 1};
+	struct policy *p = NULL;
+	struct verdict v;
+	char dir[64];
+
+	tmp_create(dir, sizeof(dir));
+	tmp_write(dir, "05-tag.lua",
+		  "local sluice = require \"sluice\"\n"
+		  "return { connect = function(c) return sluice.log{ \"seen\" } "
+		  "end }\n");
+	tmp_write(dir, "10-loop.lua",
+		  "return { connect = function(c)\n"
+		  "  if c.port == 443 then while true do end end\n"
+		  "end }\n");
+	opts.rules_dir = dir;
+	CHECK_INT(policy_load(&opts, &p, err, sizeof(err)), 0);
+	tmp_remove(dir);
+
+	policy_decide(p, &ev, &v);
+	CHECK(v.failed);
+	CHECK(strstr(v.error, "instruction budget") != NULL);
+	CHECK_STR(v.tags, "seen");
+	ev.connect.port = 80;
+	policy_decide(p, &ev, &v);
+	CHECK(!v.failed);
+	CHECK(v.is_default);
+	CHECK_STR(v.tags, "seen");
+	policy_unref(p);
+}
+
 /* An error inside a sluice module names the rule line that called it. */
 static void policy_module_error_names_rule_line(void)
 {
@@ -1334,6 +1368,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_event_fields_do_not_linger),
 	  UNIT_TEST(policy_unknown_event_field_fails_closed),
 	  UNIT_TEST(policy_module_error_names_rule_line),
+	  UNIT_TEST(policy_budget_keeps_tags),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
 	  UNIT_TEST(policy_reference_keeps_generation),

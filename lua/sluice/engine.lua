@@ -808,6 +808,13 @@ function Generation:decide(event, into)
   return d
 end
 
+---Return the tags that log verdicts had added when the last decide() was
+---stopped from outside, by the host's instruction budget, or nil.
+---@return string[]|nil
+function Generation:interrupted_tags()
+  return self.scratch.tags
+end
+
 ---List the rule files in dispatch order.
 ---@return {file: string, handlers: string[], mode: "enforce"|"audit"}[]
 function Generation:order()

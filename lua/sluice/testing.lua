@@ -306,8 +306,12 @@ end
 -- The decision the gateway makes when a decision spends its budget.
 local function budget_decision(gen, kind, message, handler)
   local file, line = (handler or ""):match("^(.*):(%d+)$")
+  local tags = {}
+  for i, tag in ipairs(gen:interrupted_tags() or {}) do
+    tags[i] = tag
+  end
   return {
-    action = "deny", reason = "rule error", error = message, default = false, tags = {},
+    action = "deny", reason = "rule error", error = message, default = false, tags = tags,
     rule = handler, file = file, line = tonumber(line), generation = gen.generation,
     rcode = kind == "dns" and "SERVFAIL" or nil, status = kind == "http" and 403 or nil,
   }

@@ -199,6 +199,16 @@ describe("testing.decide budget", function()
     assert.are.equal("10-a.lua:5: instruction budget of 1000000 exhausted", d.error)
   end)
 
+  it("keeps the tags that rules added before the budget ran out", function()
+    local gen = testing.load_files({
+      ["05-tag.lua"] = 'local sluice = require "sluice"\nreturn { dns = function(q) return sluice.log{ "seen" } end }\n',
+      ["10-a.lua"] = LOOP,
+    })
+    local d = testing.decide(gen, testing.dns{ name = "example.com" })
+    assert.are.equal("rule error", d.reason)
+    assert.are.same({ "seen" }, d.tags)
+  end)
+
   it("leaves no hook behind and decides the next event", function()
     local gen = testing.load_files({
       ["10-a.lua"] = LOOP,
