@@ -9,6 +9,7 @@
  */
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <string.h>
 
 #include "audit.h"
@@ -153,8 +154,8 @@ static void gateway_policy_opts(const struct gateway *gw,
  */
 void gateway_reload_rules(struct gateway *gw, const char *trigger)
 {
+	char err[512], text[PATH_MAX + sizeof(err)];
 	struct policy_opts opts;
-	char err[512];
 
 	if (!gw->cfg->rules_dir)
 		return;
@@ -162,7 +163,9 @@ void gateway_reload_rules(struct gateway *gw, const char *trigger)
 	if (policy_reload(&gw->policy, &opts, err, sizeof(err))) {
 		log_err("rules: reload after %s failed, generation %u stays in "
 			"force: %s",
-			trigger, gw->generation, err);
+			trigger, gw->generation,
+			policy_error_path(gw->cfg->rules_dir, err, text,
+					  sizeof(text)));
 		audit_reload(wall_time(), gw->generation, err);
 		return;
 	}
@@ -180,8 +183,8 @@ static void gateway_rules_changed(void *arg)
 /* Load the first generation; an error here stops sluice from starting. */
 static int gateway_load_rules(struct gateway *gw)
 {
+	char err[512], text[PATH_MAX + sizeof(err)];
 	struct policy_opts opts;
-	char err[512];
 	int ret;
 
 	if (!gw->cfg->rules_dir) {
@@ -192,7 +195,9 @@ static int gateway_load_rules(struct gateway *gw)
 	gateway_policy_opts(gw, &opts);
 	ret = policy_load(&opts, &gw->policy, err, sizeof(err));
 	if (ret) {
-		log_err("rules: cannot load the rules: %s", err);
+		log_err("rules: cannot load the rules: %s",
+			policy_error_path(gw->cfg->rules_dir, err, text,
+					  sizeof(text)));
 		return ret;
 	}
 	gw->generation = opts.generation;

@@ -2,6 +2,7 @@
 /* main.c - sluice's entry point: options, signals and the event loop */
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,17 +76,14 @@ static int main_check(const struct config *cfg)
 		.generation = 1,
 	};
 	const char *verdict = cfg->default_allow ? "allow" : "deny";
+	char err[512], text[PATH_MAX + sizeof(err)];
 	struct policy *p;
-	char err[512];
 	int files;
 
 	if (policy_load(&opts, &p, err, sizeof(err))) {
-		/* Rule errors start with "file.lua:LINE:", relative to DIR. */
-		if (strstr(err, ".lua:") && err[0] != '/')
-			fprintf(stderr, "sluice check: %s/%s\n", cfg->check_dir,
-				err);
-		else
-			fprintf(stderr, "sluice check: %s\n", err);
+		fprintf(stderr, "sluice check: %s\n",
+			policy_error_path(cfg->check_dir, err, text,
+					  sizeof(text)));
 		return EXIT_FAILURE;
 	}
 	files = policy_print_order(p, stdout);

@@ -433,6 +433,31 @@ static int policy_order_protected(lua_State *L)
 }
 
 /**
+ * policy_error_path() - put the rules directory in front of a rule error
+ * @dir:	the rules directory
+ * @err:	an error of policy_load() or policy_reload()
+ * @buf:	buffer for the result
+ * @size:	size of @buf
+ *
+ * Rule errors name files relative to the rules directory ("10-a.lua:7:
+ * ..."), as rule ids in the audit log do. For people and editors, this
+ * gives "DIR/10-a.lua:7: ..."; other errors are copied unchanged.
+ *
+ * Return: @buf
+ */
+const char *policy_error_path(const char *dir, const char *err, char *buf,
+			      size_t size)
+{
+	const char *colon = strstr(err, ".lua:");
+
+	if (colon && err[0] != '/' && !memchr(err, ' ', (size_t)(colon - err)))
+		snprintf(buf, size, "%s/%s", dir, err);
+	else
+		snprintf(buf, size, "%s", err);
+	return buf;
+}
+
+/**
  * policy_print_order() - print the effective rule order, for sluice check
  * @p:		the generation
  * @out:	stream to print to

@@ -215,6 +215,8 @@ void policy_decide(struct policy *p, const struct policy_event *ev,
 		   struct verdict *v);
 
 int policy_print_order(struct policy *p, FILE *out);
+const char *policy_error_path(const char *dir, const char *err, char *buf,
+			      size_t size);
 int policy_counters(struct policy *p, struct policy_rule_counter *out,
 		    size_t max);
 void policy_stats(const struct policy *p, struct policy_stats *st);

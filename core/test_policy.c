@@ -347,6 +347,25 @@ static void policy_event_fields_do_not_linger(void)
 	policy_unref(p);
 }
 
+/* Rule errors get the rules directory in front, other errors do not. */
+static void policy_error_path_prefixes_rule_errors(void)
+{
+	char buf[128];
+
+	CHECK_STR(policy_error_path("rules", "10-a.lua:3: boom", buf,
+				    sizeof(buf)),
+		  "rules/10-a.lua:3: boom");
+	CHECK_STR(policy_error_path("/etc/sluice", "lib/net.lua:4: x", buf,
+				    sizeof(buf)),
+		  "/etc/sluice/lib/net.lua:4: x");
+	CHECK_STR(policy_error_path("rules", "/abs/10-a.lua:3: boom", buf,
+				    sizeof(buf)),
+		  "/abs/10-a.lua:3: boom");
+	CHECK_STR(policy_error_path("rules", "cannot read 10-a.lua: denied",
+				    buf, sizeof(buf)),
+		  "cannot read 10-a.lua: denied");
+}
+
 /* Tags that rules added before the budget ran out stay in the verdict. */
 static void policy_budget_keeps_tags(void)
 {
@@ -1369,6 +1388,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_unknown_event_field_fails_closed),
 	  UNIT_TEST(policy_module_error_names_rule_line),
 	  UNIT_TEST(policy_budget_keeps_tags),
+	  UNIT_TEST(policy_error_path_prefixes_rule_errors),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
 	  UNIT_TEST(policy_reference_keeps_generation),
