@@ -262,7 +262,7 @@ static void dns_upstream_done(void *arg, int status, const uint8_t *answer,
 
 	if (status) {
 		/* The resolver reports -ECONNREFUSED when every upstream server
-		 * answered REFUSED, SERVFAIL or NOTIMP (c-ares 1.18). */
+		 * replied with REFUSED, SERVFAIL or NOTIMP (c-ares 1.18). */
 		dns_upstream_failed(req, status == -ECONNREFUSED
 					     ? "every server answered REFUSED, "
 					       "SERVFAIL or NOTIMP, or refused "

@@ -262,7 +262,7 @@ end
 -- function point(source, front) that turns it to another event (front as
 -- in read_only_view()). decide() points the one view at each event in turn
 -- instead of building a view per event, and back at an empty table when it
--- returns, so a handler that keeps the view sees no fields between events.
+-- returns, so a handler that keeps the view reads no fields between events.
 local function reusable_view()
   local meta = { __index = EMPTY, __newindex = reject_write, __metatable = "sluice.Event" }
   local source = EMPTY
