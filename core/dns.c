@@ -200,10 +200,17 @@ static enum dns_addr_verdict dns_filter(struct dns_addr_record *rec, void *ctx)
 	if (gw->cfg->dns_mode == DNS_MODE_SYNTHETIC)
 		return DNS_ADDR_DROP;
 
-	forbidden = guard_check_addr(&gw->guard, AF_INET, rec->addr);
+	/* A loopback address in an answer would lead the guest to itself,
+	 * even where --allow-net lets sluice dial the host's loopback. */
+	forbidden = rec->addr[0] == 127
+			? "loopback, which the guest would reach in itself"
+			: guard_check_addr(&gw->guard, AF_INET, rec->addr);
 	if (forbidden) {
-		log_debug("dns: %s: dropped an address in a guarded range (%s)",
-			  req->q.name, forbidden);
+		stats.dns_answers_dropped++;
+		log_ratelimited(LOG_INFO,
+				"dns: %s: dropped an answer address in a "
+				"guarded range (%s)",
+				req->q.name, forbidden);
 		return DNS_ADDR_DROP;
 	}
 	/* Remember the name at least as long as a synthetic answer lives,
@@ -226,9 +233,10 @@ static void dns_answer_synthetic(struct dns_request *req)
 
 	if (dns_pool_bind(&d->pool, req->q.name, now_ms(), &addr)) {
 		log_ratelimited(LOG_WARN, "dns: synthetic pool exhausted, "
-					  "SERVFAIL for %s",
+					  "SERVFAIL for %s; a larger "
+					  "--dns-pool holds more names",
 				req->q.name);
-		stats.dns_upstream_failures++;
+		stats.dns_pool_exhausted++;
 		req->v.rcode = DNS_RCODE_SERVFAIL;
 		dns_send_rcode(gw, &req->client, &req->q, DNS_RCODE_SERVFAIL);
 		return;
@@ -316,7 +324,12 @@ static void dns_forward(struct dns_request *req)
 	d->pending_count++;
 }
 
-/* A rule answered the query itself. */
+/*
+ * A rule answered the query itself. In synthetic mode the rule's addresses
+ * take the place of upstream's: the guest gets a pool address, and only
+ * connections to it carry the name. In real mode the guest gets the rule's
+ * addresses, and connections to them carry the name as after any answer.
+ */
 static void dns_answer_rewrite(struct dns_request *req)
 {
 	struct gateway *gw = req->gw;
@@ -325,7 +338,19 @@ static void dns_answer_rewrite(struct dns_request *req)
 	unsigned i;
 
 	if (req->q.qtype != DNS_TYPE_A) {
+		/* No answer of this type: the audit lists none either. */
+		req->v.answer_count = 0;
+		req->v.ttl = 0;
 		dns_send_rcode(gw, &req->client, &req->q, DNS_RCODE_NOERROR);
+		return;
+	}
+	if (gw->cfg->dns_mode == DNS_MODE_SYNTHETIC) {
+		req->found_count = MIN(req->v.answer_count,
+				       (unsigned)RESOLVER_ADDRS_MAX);
+		memcpy(req->found, req->v.answers,
+		       req->found_count * sizeof(*req->found));
+		req->found_ttl = ttl;
+		dns_answer_synthetic(req);
 		return;
 	}
 	for (i = 0; i < req->v.answer_count; i++)

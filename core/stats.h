@@ -59,7 +59,9 @@
 	X(dns_queries, "DNS queries from the guest")                           \
 	X(dns_denied, "DNS queries denied by the rules")                       \
 	X(dns_malformed, "malformed DNS queries")                              \
-	X(dns_upstream_failures, "DNS queries that failed upstream")
+	X(dns_upstream_failures, "DNS queries that failed upstream")            \
+	X(dns_pool_exhausted, "DNS queries refused: synthetic pool exhausted")  \
+	X(dns_answers_dropped, "real-mode DNS answer addresses the guard dropped")
 
 #define STATS_FIELD(name, text) uint64_t name;
 

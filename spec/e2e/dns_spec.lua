@@ -16,8 +16,9 @@ local RECORDS = {
   "address=/nx.test/",
 }
 
--- Allow every *.test name but denied.test; allow connections only to
--- names that passed DNS (c.name set), on the given port.
+-- Allow every *.test name but denied.test, answer fixed.test and gw.test
+-- from the rules; allow connections only to names that passed DNS (c.name
+-- set), on the given port.
 local function rules_text(port)
   return ([[
 local sluice = require "sluice"
@@ -25,6 +26,12 @@ return {
   dns = function(q)
     if q.name == "denied.test" then
       return sluice.deny{ reason = "not on the list" }
+    end
+    if q.name == "fixed.test" then
+      return sluice.rewrite{ answer = { "127.0.0.1" }, ttl = 120 }
+    end
+    if q.name == "gw.test" then
+      return sluice.rewrite{ answer = { "10.0.2.2" } }
     end
     if sluice.domain(q.name, "*.test") then
       return sluice.allow()
@@ -129,6 +136,24 @@ describe("DNS in synthetic mode with rules", function()
     assert.equals(7, status, out)
   end)
 
+  it("answers a rewritten name with a pool address that leads to the rule's address", function()
+    assert.matches("^198%.1[89]%.%d+%.%d+%s*$", dig(guest, "+short fixed.test A"))
+    local out, status = e2e.in_ns(guest.ns, ("curl -sS --max-time 10 "
+      .. "http://fixed.test:%d/index.html"):format(port))
+    assert.equals(0, status, out)
+    assert.equals("hello by name\n", out)
+    out = dig(guest, "fixed.test AAAA")
+    assert.matches("status: NOERROR", out, 1, true)
+    assert.matches("ANSWER: 0,", out, 1, true)
+  end)
+
+  it("does not give a raw address the name a rule rewrote to it", function()
+    assert.matches("^198%.1[89]%.", dig(guest, "+short gw.test A"))
+    local out, status = e2e.in_ns(guest.ns, ("curl -sS --max-time 10 "
+      .. "http://10.0.2.2:%d/"):format(port))
+    assert.equals(7, status, out)
+  end)
+
   it("audits each query with name, type, verdict, rule and answer", function()
     e2e.stop(guest.sluice)
     local lines = audit_lines(audit)
@@ -141,6 +166,13 @@ describe("DNS in synthetic mode with rules", function()
     local a = by_name["web.test A"]
     assert.equals("allow", a.verdict)
     assert.matches("^198%.1[89]%.", a.answers[1])
+    local fixed = by_name["fixed.test A"]
+    assert.equals("rewrite", fixed.verdict)
+    assert.matches("^198%.1[89]%.", fixed.answers[1])
+    local fixed_aaaa = by_name["fixed.test AAAA"]
+    assert.equals("rewrite", fixed_aaaa.verdict)
+    assert.is_nil(fixed_aaaa.answers)
+    assert.is_nil(fixed_aaaa.ttl)
     local denied = by_name["denied.test A"]
     assert.equals("deny", denied.verdict)
     assert.equals("10-names.lua", denied.rule:match("^[^:]+"))
@@ -242,7 +274,13 @@ describe("DNS in real mode", function()
 
   it("answers with the real address the guard admits", function()
     assert.equals(server.addr, dig(guest, "+short far.test A"):match("%S+"))
-    assert.equals("127.0.0.1", dig(guest, "+short web.test A"):match("%S+"))
+  end)
+
+  it("leaves out a loopback address even where --allow-net admits it", function()
+    local out = dig(guest, "web.test A")
+    assert.matches("status: NOERROR", out, 1, true)
+    assert.matches("ANSWER: 0,", out, 1, true)
+    assert.is_true(e2e.counters(guest.sluice).dns_answers_dropped >= 1)
   end)
 
   it("leaves out an address in a guarded range", function()
