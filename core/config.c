@@ -257,6 +257,32 @@ static int config_ip4(const char *option, const char *value, uint32_t *out)
 	return 0;
 }
 
+/*
+ * Reject a network written with host bits: a typo that widens the range
+ * (10.1.2.3/8 for 10.1.2.3/32) must not pass silently, as in sluice.cidr().
+ * @net is what guard_net_parse() made of @arg, the host bits cleared.
+ */
+static int config_host_bits(const char *option, const char *arg,
+			    const struct guard_net *net)
+{
+	char text[INET6_ADDRSTRLEN];
+	size_t len;
+
+	inet_ntop(net->family, net->addr, text, sizeof(text));
+	len = strlen(text);
+	if (!strncmp(arg, text, len) && (arg[len] == '/' || arg[len] == '\0'))
+		return 0;
+	fprintf(stderr,
+		"sluice: invalid value '%s' for --%s: the address has bits set "
+		"past the /%u prefix; write %s/%u for the whole network",
+		arg, option, net->prefix, text, net->prefix);
+	if (!strcmp(option, "allow-net"))
+		fprintf(stderr, ", or give the host with /%u",
+			net->family == AF_INET ? 32 : 128);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
 static int config_cidr4(const char *option, const char *value, uint32_t *net,
 			unsigned *prefix)
 {
@@ -266,34 +292,23 @@ static int config_cidr4(const char *option, const char *value, uint32_t *net,
 	    !strchr(value, '/'))
 		return config_error(option, value, "an IPv4 network like "
 						   "10.0.2.0/24");
+	if (config_host_bits(option, value, &n))
+		return -EINVAL;
 	memcpy(net, n.addr, 4);
 	*prefix = n.prefix;
 	return 0;
 }
 
-/* An exemption from the address guard: a typo that widens the range
- * (10.1.2.3/8 for 10.1.2.3/32) must not pass silently, so host bits are
- * an error, as in sluice.cidr(). */
+/* An exemption from the address guard. */
 static int config_allow_net(struct config *cfg, const char *arg)
 {
 	struct guard_net *net = &cfg->allow_net[cfg->allow_net_count];
-	char text[INET6_ADDRSTRLEN];
 
 	if (guard_net_parse(arg, net))
 		return config_error("allow-net", arg, "an IPv4 or IPv6 CIDR "
 						      "like 127.0.0.1/32");
-	inet_ntop(net->family, net->addr, text, sizeof(text));
-	if (strncmp(arg, text, strlen(text)) || (arg[strlen(text)] != '/' &&
-						 arg[strlen(text)] != '\0')) {
-		fprintf(stderr,
-			"sluice: invalid value '%s' for --allow-net: the "
-			"address has bits set past the /%u prefix; write "
-			"%s/%u for the whole network, or give the host "
-			"with /%u\n",
-			arg, net->prefix, text, net->prefix,
-			net->family == AF_INET ? 32 : 128);
+	if (config_host_bits("allow-net", arg, net))
 		return -EINVAL;
-	}
 	cfg->allow_net_count++;
 	return 0;
 }
@@ -338,8 +353,11 @@ static int config_resolver(const char *arg)
 	if (port) {
 		unsigned long p = strtoul(port, &end, 10);
 
-		if (!*port || *end || !p || p > 65535)
+		if (!*port || *end)
 			goto bad;
+		if (!p || p > 65535)
+			return config_error("resolver", arg,
+					    "a port from 1 to 65535");
 	}
 	return 0;
 bad:
@@ -418,6 +436,28 @@ static bool config_overlap(uint32_t a, unsigned a_prefix, uint32_t b,
 }
 
 /* Check that the addresses fit together. */
+/* The synthetic pool needs two usable addresses (its first and last are
+ * never handed out) that the guest sends to its gateway. */
+static int config_pool_invalid(const struct config *cfg)
+{
+	uint8_t first = ((const uint8_t *)&cfg->dns_pool_net)[0];
+
+	if (cfg->dns_pool_prefix > 30 || cfg->dns_pool_prefix < 8) {
+		fprintf(stderr, "sluice: --dns-pool needs a prefix from /8 to "
+				"/30; a /30 holds 2 names, the default /15 "
+				"holds 131070\n");
+		return -EINVAL;
+	}
+	if (first == 0 || first == 127 || first >= 224) {
+		fprintf(stderr, "sluice: --dns-pool must not be in 0.0.0.0/8, "
+				"127.0.0.0/8 (loopback), multicast or reserved "
+				"space: the guest does not send such addresses "
+				"to its gateway\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int config_check(struct config *cfg, int links)
 {
 	uint32_t mask = config_netmask(cfg);
@@ -452,6 +492,8 @@ static int config_check(struct config *cfg, int links)
 				"different addresses inside --net\n");
 		return -EINVAL;
 	}
+	if (config_pool_invalid(cfg))
+		return -EINVAL;
 	if (config_overlap(cfg->net, cfg->prefix, cfg->dns_pool_net,
 			   cfg->dns_pool_prefix)) {
 		fprintf(stderr, "sluice: --dns-pool must not overlap --net: "
@@ -573,6 +615,13 @@ static int config_option(struct config *cfg, int opt, const char *name,
 		return config_cidr4(name, arg, &cfg->dns_pool_net,
 				    &cfg->dns_pool_prefix);
 	case OPT_RESOLVER:
+		if (cfg->resolver) {
+			fprintf(stderr, "sluice: --resolver given twice ('%s' "
+					"and '%s'); sluice uses one upstream "
+					"resolver\n",
+				cfg->resolver, arg);
+			return -EINVAL;
+		}
 		cfg->resolver = arg;
 		return config_resolver(arg);
 	case OPT_PCAP:

@@ -248,10 +248,14 @@ static void dns_answer_synthetic(struct dns_request *req)
 
 static void dns_upstream_failed(struct dns_request *req, const char *why)
 {
+	const char *upstream = req->gw->cfg->resolver;
+
 	stats.dns_upstream_failures++;
-	log_ratelimited(LOG_WARN, "dns: upstream query for %s %s failed (%s), "
-				  "SERVFAIL",
-			req->q.name, req->ev.dns.type, why);
+	log_ratelimited(LOG_WARN, "dns: upstream query for %s %s to %s failed "
+				  "(%s), SERVFAIL",
+			req->q.name, req->ev.dns.type,
+			upstream ? upstream : "the servers of /etc/resolv.conf",
+			why);
 	req->v.rcode = DNS_RCODE_SERVFAIL;
 	dns_send_rcode(req->gw, &req->client, &req->q, DNS_RCODE_SERVFAIL);
 }
@@ -658,9 +662,20 @@ int dns_init(struct gateway *gw)
 		dns_free(gw);
 		return ret;
 	}
-	log_info("dns: serving %s mode on port 53, upstream %s",
-		 cfg->dns_mode == DNS_MODE_SYNTHETIC ? "synthetic" : "real",
-		 cfg->resolver ? cfg->resolver : "from /etc/resolv.conf");
+	if (cfg->dns_mode == DNS_MODE_SYNTHETIC) {
+		char pool[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &cfg->dns_pool_net, pool, sizeof(pool));
+		log_info("dns: serving synthetic mode on port 53, pool %s/%u "
+			 "(answers live %u s), upstream %s",
+			 pool, cfg->dns_pool_prefix, cfg->dns_ttl,
+			 cfg->resolver ? cfg->resolver
+				       : "from /etc/resolv.conf");
+	} else {
+		log_info("dns: serving real mode on port 53, upstream %s",
+			 cfg->resolver ? cfg->resolver
+				       : "from /etc/resolv.conf");
+	}
 	return 0;
 }
 

@@ -16,9 +16,9 @@ local RECORDS = {
   "address=/nx.test/",
 }
 
--- Allow every *.test name but denied.test, answer fixed.test and gw.test
--- from the rules; allow connections only to names that passed DNS (c.name
--- set), on the given port.
+-- Allow every *.test name but denied.test, and answer fixed.test and
+-- gw.test from the rules. Allow connections only to names that passed DNS
+-- (c.name set), on the given port.
 local function rules_text(port)
   return ([[
 local sluice = require "sluice"
