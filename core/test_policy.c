@@ -1,208 +1,20 @@
 // SPDX-License-Identifier: MIT
-/* test_policy.c - rule engine bridge: verdicts, sandbox, budget, memory cap */
+/* test_policy.c - rule engine bridge: loading, verdicts, counters, reload */
 
 #include <errno.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 
-#include <lauxlib.h>
-#include <lua.h>
-
 #include "policy.h"
+#include "test_policy_util.h"
 #include "unit.h"
-
-/* The tests use the Lua modules of the source tree, never installed ones
- * (SLUICE_LUA_DIR of the core library names the install directory). */
-#ifndef SLUICE_SOURCE_DIR
-#define SLUICE_SOURCE_DIR "."
-#endif
-#define TEST_LUA_DIR SLUICE_SOURCE_DIR "/lua"
-#define FIXTURES     SLUICE_SOURCE_DIR "/core/testdata/rules"
-
-/* Upper bound for a runaway rule to be stopped, in seconds. */
-#define RUNAWAY_SECONDS_MAX 2.0
-
-/* A runaway test that is still running after this long is killed, so a
- * broken budget fails the test program instead of hanging it. */
-#define WATCHDOG_SECONDS 20
-
-/* Memory limit for the memory bomb tests. */
-#define BOMB_MEMORY_LIMIT (16UL << 20)
-
-static char err[512];
-
-static struct policy *load_dir(const char *dir, bool default_allow)
-{
-	struct policy_opts opts = {
-	    .rules_dir = dir,
-	    .lua_dir = TEST_LUA_DIR,
-	    .default_allow = default_allow,
-	    .generation = 7,
-	};
-	struct policy *p = NULL;
-
-	err[0] = '\0';
-	if (policy_load(&opts, &p, err, sizeof(err))) {
-		fprintf(stderr, "policy_load(%s): %s\n", dir, err);
-		return NULL;
-	}
-	return p;
-}
-
-static struct policy *load_fixture(const char *name)
-{
-	char dir[512];
-
-	snprintf(dir, sizeof(dir), "%s/%s", FIXTURES, name);
-	return load_dir(dir, false);
-}
-
-/* Load @dir and return the error code, with the message in err. */
-static int load_error(const char *dir, size_t memory_limit)
-{
-	struct policy_opts opts = {
-	    .rules_dir = dir,
-	    .lua_dir = TEST_LUA_DIR,
-	    .memory_limit = memory_limit,
-	};
-	struct policy *p = NULL;
-	int ret;
-
-	err[0] = '\0';
-	ret = policy_load(&opts, &p, err, sizeof(err));
-	if (!ret)
-		policy_unref(p);
-	return ret;
-}
-
-static struct policy_event connect_event(uint16_t port, const char *name)
-{
-	struct policy_event ev = {
-	    .type = POLICY_EVENT_CONNECT,
-	    .id = 1,
-	    .time = 1700000000.0,
-	    .src = "10.0.2.15",
-	    .src_port = 40000,
-	    .connect = {.proto = "tcp",
-			.dst = "192.0.2.7",
-			.name = name,
-			.port = port},
-	};
-
-	return ev;
-}
-
-static struct policy_event dns_event(const char *name)
-{
-	struct policy_event ev = {
-	    .type = POLICY_EVENT_DNS,
-	    .id = 2,
-	    .time = 1700000000.0,
-	    .src = "10.0.2.15",
-	    .dns = {.name = name, .type = "A", .klass = "IN", .proto = "udp"},
-	};
-
-	return ev;
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
-static void watchdog_fired(int sig)
-{
-	static const char msg[] = "runaway rule was not stopped within "
-				  "the watchdog time\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(3);
-	_exit(3);
-}
-
-static void watchdog_arm(void)
-{
-	signal(SIGALRM, watchdog_fired);
-	alarm(WATCHDOG_SECONDS);
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Temporary rules directories, removed by tmp_remove(). */
-static void tmp_create(char *dir, size_t size)
-{
-	snprintf(dir, size, "/tmp/sluice-test-policy-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static void tmp_write(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f)) {
-		perror(path);
-		exit(2);
-	}
-}
-
-static int tmp_remove_entry(const char *path, const struct stat *st, int flag,
-			    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmp_remove(const char *dir)
-{
-	nftw(dir, tmp_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A one-file rules directory; returns the policy or NULL (err is set). */
-static struct policy *load_source(const char *source, size_t memory_limit)
-{
-	struct policy_opts opts = {
-	    .lua_dir = TEST_LUA_DIR,
-	    .memory_limit = memory_limit,
-	    .generation = 1,
-	};
-	struct policy *p = NULL;
-	char dir[64];
-
-	tmp_create(dir, sizeof(dir));
-	tmp_write(dir, "10-rule.lua", source);
-	opts.rules_dir = dir;
-	err[0] = '\0';
-	if (policy_load(&opts, &p, err, sizeof(err)))
-		p = NULL;
-	tmp_remove(dir);
-	return p;
-}
-
 static void policy_allow_by_name(void)
 {
 	struct policy_event ev = connect_event(443, "www.example.com");
@@ -385,7 +197,7 @@ static void policy_budget_keeps_tags(void)
 		  "  if c.port == 443 then while true do end end\n"
 		  "end }\n");
 	opts.rules_dir = dir;
-	CHECK_INT(policy_load(&opts, &p, err, sizeof(err)), 0);
+	CHECK_INT(policy_load(&opts, &p, test_err, sizeof(test_err)), 0);
 	tmp_remove(dir);
 
 	policy_decide(p, &ev, &v);
@@ -609,26 +421,26 @@ static void policy_print_order_lists_files(void)
 static void policy_runtime_error_in_file_fails_load(void)
 {
 	CHECK_INT(load_error(FIXTURES "/broken", 0), -EINVAL);
-	CHECK(starts_with(err, "20-broken.lua:3: "));
-	CHECK(strstr(err, "settings"));
+	CHECK(starts_with(test_err, "20-broken.lua:3: "));
+	CHECK(strstr(test_err, "settings"));
 }
 
 static void policy_syntax_error_fails_load(void)
 {
 	CHECK_INT(load_error(FIXTURES "/syntax", 0), -EINVAL);
-	CHECK(starts_with(err, "10-syntax.lua:5: "));
+	CHECK(starts_with(test_err, "10-syntax.lua:5: "));
 }
 
 static void policy_non_table_file_fails_load(void)
 {
 	CHECK_INT(load_error(FIXTURES "/nontable", 0), -EINVAL);
-	CHECK(starts_with(err, "10-string.lua:"));
+	CHECK(starts_with(test_err, "10-string.lua:"));
 }
 
 static void policy_missing_directory_fails_load(void)
 {
 	CHECK_INT(load_error(FIXTURES "/no-such-directory", 0), -ENOENT);
-	CHECK(strstr(err, "no-such-directory"));
+	CHECK(strstr(test_err, "no-such-directory"));
 }
 
 static void policy_missing_lua_dir_fails_load(void)
@@ -639,8 +451,8 @@ static void policy_missing_lua_dir_fails_load(void)
 	};
 	struct policy *p = NULL;
 
-	CHECK_INT(policy_load(&opts, &p, err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "no-such-lua-dir/sluice/init.lua"));
+	CHECK_INT(policy_load(&opts, &p, test_err, sizeof(test_err)), -EINVAL);
+	CHECK(strstr(test_err, "no-such-lua-dir/sluice/init.lua"));
 	CHECK(!p);
 }
 
@@ -660,8 +472,8 @@ static void policy_oversized_file_fails_load(void)
 	ret = load_error(dir, 0);
 	tmp_remove(dir);
 	CHECK_INT(ret, -EINVAL);
-	CHECK(starts_with(err, "10-big.lua: file is "));
-	CHECK(strstr(err, "more than the limit"));
+	CHECK(starts_with(test_err, "10-big.lua: file is "));
+	CHECK(strstr(test_err, "more than the limit"));
 }
 
 static void policy_helper_module_from_subdirectory(void)
@@ -716,514 +528,6 @@ static void policy_dns_rewrite_answers(void)
 	CHECK_INT(ntohl(v.answers[1]), 0xc000020b);
 	CHECK_INT(v.ttl, 60);
 	policy_unref(p);
-}
-
-/**
- * struct chunk_buffer - bytes collected by chunk_write()
- * @data:	malloc'd bytes
- * @len:	bytes used
- */
-struct chunk_buffer {
-	unsigned char *data;
-	size_t len;
-};
-
-static int chunk_write(lua_State *L, const void *p, size_t size, void *ud)
-{
-	struct chunk_buffer *b = ud;
-
-	(void)L;
-	b->data = realloc(b->data, b->len + size);
-	if (!b->data)
-		return 1;
-	memcpy(b->data + b->len, p, size);
-	b->len += size;
-	return 0;
-}
-
-/* Lua string literal of a binary chunk compiled in a separate state. */
-static char *bytecode_literal(void)
-{
-	struct chunk_buffer b = {NULL, 0};
-	char *literal, *out;
-	lua_State *L;
-	size_t i;
-
-	L = luaL_newstate();
-	if (luaL_loadstring(L, "return 'from bytecode'") ||
-	    lua_dump(L, chunk_write, &b, 0) || !b.len) {
-		fprintf(stderr, "cannot compile the binary chunk\n");
-		exit(2);
-	}
-	lua_close(L);
-
-	literal = malloc(b.len * 4 + 3);
-	out = literal;
-	*out++ = '"';
-	for (i = 0; i < b.len; i++)
-		out += sprintf(out, "\\%03u", b.data[i]);
-	*out++ = '"';
-	*out = '\0';
-	free(b.data);
-	return literal;
-}
-
-/**
- * struct escape_case - a sandbox escape attempt and the line it sits on
- * @name:	printed when the case fails
- * @code:	one line of Lua
- */
-struct escape_case {
-	const char *name;
-	const char *code;
-};
-
-static const struct escape_case escape_cases[] = {
-    {"os.execute", "os.execute('true')"},
-    {"io.open", "io.open('/etc/hostname')"},
-    {"debug.getinfo", "debug.getinfo(1)"},
-    {"string.dump", "string.dump(function() end)"},
-    {"string method dump", "('').dump(function() end)"},
-    {"string metatable", "getmetatable('').__index = {}"},
-    {"collectgarbage", "collectgarbage('collect')"},
-    {"require os", "require 'os'"},
-    {"require dot dot", "require '../outside'"},
-    {"require symlink", "require 'lib.escape'"},
-    {"package.loaded", "package.loaded.os.execute('true')"},
-    {"gc metamethod", "setmetatable({}, {__gc = function() end})"},
-    {"dofile", "dofile('/etc/hostname')"},
-    {"loadfile", "loadfile('/etc/hostname')"},
-    {"binary chunk", NULL}, /* filled with bytecode_literal() */
-    {"binary chunk mode b", NULL},
-};
-
-/* Rules directory with one rule file around @code, a module outside the
- * directory and a symlink to it in lib/. */
-static void escape_dir(char *dir, size_t size, const char *file_text)
-{
-	char path[512];
-
-	tmp_create(dir, size);
-	tmp_write(dir, "outside.lua", "return { escaped = true }\n");
-	snprintf(path, sizeof(path), "%s/rules", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/rules/lib", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/rules/lib/escape.lua", dir);
-	if (symlink("../../outside.lua", path)) {
-		perror(path);
-		exit(2);
-	}
-	snprintf(path, sizeof(path), "%s/rules", dir);
-	tmp_write(path, "10-escape.lua", file_text);
-}
-
-static const char *escape_code(size_t i, char *buf, size_t size,
-			       const char *bytecode)
-{
-	if (escape_cases[i].code)
-		return escape_cases[i].code;
-	if (!strcmp(escape_cases[i].name, "binary chunk"))
-		snprintf(buf, size, "assert(load(%s))", bytecode);
-	else
-		snprintf(buf, size, "assert(load(%s, 'x', 'b'))", bytecode);
-	return buf;
-}
-
-/* Load and run one escape inside a connect handler, at line 5. */
-static int escape_at_decide(const char *code, struct verdict *v)
-{
-	char dir[64], rules[128], text[4096];
-	struct policy_event ev = connect_event(443, NULL);
-	struct policy *p;
-
-	snprintf(text, sizeof(text),
-		 "local sluice = require 'sluice'\n"
-		 "\n"
-		 "return {\n"
-		 "  connect = function(ev)\n"
-		 "    %s\n"
-		 "    return sluice.allow{ reason = 'escaped' }\n"
-		 "  end,\n"
-		 "}\n",
-		 code);
-	escape_dir(dir, sizeof(dir), text);
-	snprintf(rules, sizeof(rules), "%s/rules", dir);
-	p = load_dir(rules, false);
-	tmp_remove(dir);
-	if (!p)
-		return -1;
-	policy_decide(p, &ev, v);
-	policy_unref(p);
-	return 0;
-}
-
-static void policy_sandbox_control_can_pass(void)
-{
-	struct verdict v;
-
-	/* Shows that the escape harness would notice a working escape. */
-	CHECK_INT(escape_at_decide("local harmless = string.rep('x', 2)", &v),
-		  0);
-	CHECK_STR(v.reason, "escaped");
-	CHECK_STR(verdict_action_name(v.action), "allow");
-}
-
-static void escape_fails_at_decide(const char *code)
-{
-	struct verdict v;
-
-	CHECK_INT(escape_at_decide(code, &v), 0);
-	CHECK_STR(verdict_action_name(v.action), "deny");
-	CHECK(v.failed);
-	CHECK(starts_with(v.error, "10-escape.lua:5:"));
-	CHECK(strcmp(v.reason, "escaped"));
-}
-
-static void escape_fails_at_load(const char *code)
-{
-	char dir[64], rules[128], text[4200];
-	int ret;
-
-	snprintf(text, sizeof(text), "local x\n%s\nreturn {}\n", code);
-	escape_dir(dir, sizeof(dir), text);
-	snprintf(rules, sizeof(rules), "%s/rules", dir);
-	ret = load_error(rules, 0);
-	tmp_remove(dir);
-	CHECK(ret < 0);
-	CHECK(starts_with(err, "10-escape.lua:2:"));
-}
-
-static void policy_sandbox_escapes_fail_at_decide(void)
-{
-	char *bytecode = bytecode_literal();
-	char code[4096];
-	int before;
-	size_t i;
-
-	for (i = 0; i < sizeof(escape_cases) / sizeof(*escape_cases); i++) {
-		before = unit_failed_checks;
-		escape_fails_at_decide(
-		    escape_code(i, code, sizeof(code), bytecode));
-		if (unit_failed_checks != before)
-			fprintf(stderr, "  in escape case: %s\n",
-				escape_cases[i].name);
-	}
-	free(bytecode);
-}
-
-static void policy_sandbox_escapes_fail_at_load(void)
-{
-	char *bytecode = bytecode_literal();
-	char code[4096];
-	int before;
-	size_t i;
-
-	for (i = 0; i < sizeof(escape_cases) / sizeof(*escape_cases); i++) {
-		before = unit_failed_checks;
-		escape_fails_at_load(
-		    escape_code(i, code, sizeof(code), bytecode));
-		if (unit_failed_checks != before)
-			fprintf(stderr, "  in escape case: %s (error: %s)\n",
-				escape_cases[i].name, err);
-	}
-	free(bytecode);
-}
-
-static void policy_module_symlink_outside_rejected(void)
-{
-	char dir[64], rules[128];
-	int ret;
-
-	escape_dir(dir, sizeof(dir),
-		   "local escape = require 'lib.escape'\nreturn {}\n");
-	snprintf(rules, sizeof(rules), "%s/rules", dir);
-	ret = load_error(rules, 0);
-	tmp_remove(dir);
-	CHECK_INT(ret, -EINVAL);
-	CHECK(starts_with(err, "10-escape.lua:1:"));
-	CHECK(strstr(err, "lib/escape.lua: resolves to "));
-	CHECK(strstr(err, "outside the rules directory"));
-}
-
-static void policy_module_symlink_inside_allowed(void)
-{
-	struct policy_event ev = connect_event(443, NULL);
-	char dir[64], path[256];
-	struct policy *p;
-	struct verdict v;
-
-	tmp_create(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/shared", dir);
-	mkdir(path, 0700);
-	tmp_write(path, "ports.lua", "return { web = 443 }\n");
-	snprintf(path, sizeof(path), "%s/lib", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/lib/ports.lua", dir);
-	CHECK_INT(symlink("../shared/ports.lua", path), 0);
-	tmp_write(dir, "10-web.lua",
-		  "local sluice = require 'sluice'\n"
-		  "local ports = require 'lib.ports'\n"
-		  "return { connect = function(ev)\n"
-		  "  if ev.port == ports.web then return sluice.allow() end\n"
-		  "end }\n");
-	p = load_dir(dir, false);
-	tmp_remove(dir);
-	CHECK(p);
-	policy_decide(p, &ev, &v);
-	CHECK_STR(verdict_action_name(v.action), "allow");
-	policy_unref(p);
-}
-
-static void policy_top_level_module_name_rejected(void)
-{
-	char dir[64];
-	int ret;
-
-	tmp_create(dir, sizeof(dir));
-	tmp_write(dir, "05-helper.lua", "return {}\n");
-	tmp_write(dir, "10-rule.lua",
-		  "local h = require '05-helper'\n"
-		  "return {}\n");
-	ret = load_error(dir, 0);
-	tmp_remove(dir);
-	CHECK_INT(ret, -EINVAL);
-	CHECK(starts_with(err, "10-rule.lua:1:"));
-	CHECK(strstr(err, "subdirectory"));
-}
-
-static void policy_infinite_loop_fails_closed(void)
-{
-	struct policy_rule_counter counters[8];
-	struct policy_event ev = connect_event(443, NULL);
-	struct policy_stats st;
-	struct policy *p;
-	struct verdict v;
-	double start, elapsed;
-	int n, i;
-
-	p = load_source("local sluice = require 'sluice'\n"
-			"return {\n"
-			"  connect = function(ev)\n"
-			"    while true do end\n"
-			"  end,\n"
-			"  dns = function(q) return sluice.allow() end,\n"
-			"}\n",
-			0);
-	CHECK(p);
-
-	watchdog_arm();
-	start = now_seconds();
-	policy_decide(p, &ev, &v);
-	elapsed = now_seconds() - start;
-	alarm(0);
-	CHECK(elapsed < RUNAWAY_SECONDS_MAX);
-	CHECK_STR(verdict_action_name(v.action), "deny");
-	CHECK(v.failed);
-	CHECK_STR(v.error, "10-rule.lua:4: instruction budget of 1000000 "
-			   "exhausted");
-
-	ev = dns_event("example.com");
-	policy_decide(p, &ev, &v);
-	CHECK_STR(verdict_action_name(v.action), "allow");
-	CHECK(!v.failed);
-
-	policy_stats(p, &st);
-	CHECK_INT(st.budget_exhausted, 1);
-	CHECK_INT(st.failures, 1);
-	CHECK_INT(st.decisions, 2);
-	CHECK_INT(st.defaults, 0);
-
-	n = policy_counters(p, counters, 8);
-	CHECK(n > 0);
-	CHECK(n <= 8);
-	for (i = 0; i < n; i++)
-		if (!strcmp(counters[i].rule, "10-rule.lua:3"))
-			break;
-	CHECK(i < n);
-	CHECK_INT(counters[i].errors, 1);
-	policy_unref(p);
-}
-
-/* A backtracking pattern on a long subject would run for minutes inside
- * one C call, out of the budget's reach; it must fail closed at once. */
-static void pattern_bomb(const char *call)
-{
-	struct policy_event ev = connect_event(443, NULL);
-	char source[512];
-	struct policy *p;
-	struct verdict v;
-	double start, elapsed;
-
-	snprintf(source, sizeof(source),
-		 "local sluice = require 'sluice'\n"
-		 "return {\n"
-		 "  connect = function(ev)\n"
-		 "    local s = string.rep('a', 3000)\n"
-		 "    if %s then return sluice.allow() end\n"
-		 "  end,\n"
-		 "  dns = function(q) return sluice.allow() end,\n"
-		 "}\n",
-		 call);
-	p = load_source(source, 0);
-	CHECK(p);
-
-	watchdog_arm();
-	start = now_seconds();
-	policy_decide(p, &ev, &v);
-	elapsed = now_seconds() - start;
-	alarm(0);
-	CHECK(elapsed < RUNAWAY_SECONDS_MAX);
-	CHECK_STR(verdict_action_name(v.action), "deny");
-	CHECK(v.failed);
-	CHECK(starts_with(v.error, "10-rule.lua:5:"));
-	CHECK(strstr(v.error, "too costly"));
-
-	ev = dns_event("example.com");
-	policy_decide(p, &ev, &v);
-	CHECK_STR(verdict_action_name(v.action), "allow");
-	policy_unref(p);
-}
-
-static void policy_pattern_bomb_function_call_fails_closed(void)
-{
-	pattern_bomb("string.find(s, '.-.-.-b')");
-}
-
-static void policy_pattern_bomb_method_call_fails_closed(void)
-{
-	pattern_bomb("s:match('.-.-.-b')");
-}
-
-static void policy_pcall_cannot_swallow_budget(void)
-{
-	struct policy_event ev = connect_event(443, NULL);
-	struct policy *p;
-	struct verdict v;
-	double start;
-
-	p = load_source("local sluice = require 'sluice'\n"
-			"return {\n"
-			"  connect = function(ev)\n"
-			"    while true do\n"
-			"      pcall(function() while true do end end)\n"
-			"    end\n"
-			"  end,\n"
-			"  dns = function(q) return sluice.allow() end,\n"
-			"}\n",
-			0);
-	CHECK(p);
-
-	watchdog_arm();
-	start = now_seconds();
-	policy_decide(p, &ev, &v);
-	alarm(0);
-	CHECK(now_seconds() - start < RUNAWAY_SECONDS_MAX);
-	CHECK(v.failed);
-	CHECK_STR(verdict_action_name(v.action), "deny");
-	CHECK(starts_with(v.error, "10-rule.lua:5: instruction budget"));
-
-	ev = dns_event("example.com");
-	policy_decide(p, &ev, &v);
-	CHECK_STR(verdict_action_name(v.action), "allow");
-	policy_unref(p);
-}
-
-static void policy_dns_budget_gives_servfail(void)
-{
-	struct policy_event ev = dns_event("example.com");
-	struct policy *p;
-	struct verdict v;
-
-	p = load_source("return {\n"
-			"  dns = function(q)\n"
-			"    local n = 0\n"
-			"    while true do n = n + 1 end\n"
-			"  end,\n"
-			"}\n",
-			0);
-	CHECK(p);
-	watchdog_arm();
-	policy_decide(p, &ev, &v);
-	alarm(0);
-	CHECK(v.failed);
-	CHECK_STR(verdict_action_name(v.action), "deny");
-	CHECK_INT(v.rcode, POLICY_RCODE_SERVFAIL);
-	policy_unref(p);
-}
-
-static void policy_load_loop_hits_budget(void)
-{
-	struct policy *p;
-	double start;
-
-	watchdog_arm();
-	start = now_seconds();
-	p = load_source("local n = 0\n"
-			"while true do n = n + 1 end\n",
-			0);
-	alarm(0);
-	CHECK(now_seconds() - start < RUNAWAY_SECONDS_MAX);
-	CHECK(!p);
-	CHECK_STR(err, "10-rule.lua:2: instruction budget of 1000000 "
-		       "exhausted");
-}
-
-/* Run a memory bomb in a connect handler, then a normal dns decision. */
-static void memory_bomb(const char *bomb_line)
-{
-	struct policy_event ev = connect_event(443, NULL);
-	struct policy_stats st;
-	char source[1024];
-	struct policy *p;
-	struct verdict v;
-	double start;
-
-	snprintf(source, sizeof(source),
-		 "local sluice = require 'sluice'\n"
-		 "return {\n"
-		 "  connect = function(ev)\n"
-		 "    %s\n"
-		 "  end,\n"
-		 "  dns = function(q) return sluice.allow() end,\n"
-		 "}\n",
-		 bomb_line);
-	p = load_source(source, BOMB_MEMORY_LIMIT);
-	CHECK(p);
-
-	watchdog_arm();
-	start = now_seconds();
-	policy_decide(p, &ev, &v);
-	alarm(0);
-	CHECK(now_seconds() - start < RUNAWAY_SECONDS_MAX);
-	CHECK(v.failed);
-	CHECK_STR(verdict_action_name(v.action), "deny");
-	CHECK(strstr(v.error, "memory limit of 16777216 bytes exceeded"));
-
-	policy_stats(p, &st);
-	CHECK_INT(st.memory_errors, 1);
-	CHECK(st.memory_used < BOMB_MEMORY_LIMIT / 2);
-
-	ev = dns_event("example.com");
-	policy_decide(p, &ev, &v);
-	CHECK_STR(verdict_action_name(v.action), "allow");
-	CHECK(!v.failed);
-	policy_unref(p);
-}
-
-static void policy_string_growth_hits_memory_limit(void)
-{
-	memory_bomb("local s = 'x' while true do s = s .. s end");
-}
-
-static void policy_table_growth_hits_memory_limit(void)
-{
-	memory_bomb("local t = {} for i = 1, math.huge do t[i] = {i} end");
-}
-
-static void policy_huge_string_rep_hits_memory_limit(void)
-{
-	memory_bomb("local s = string.rep('x', 1 << 30)");
 }
 
 static void policy_handler_error_fails_closed(void)
@@ -1299,19 +603,19 @@ static void policy_reload_keeps_old_on_error(void)
 	};
 	struct policy *current = NULL, *first;
 
-	CHECK_INT(policy_reload(&current, &opts, err, sizeof(err)), 0);
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)), 0);
 	CHECK(current);
 	first = current;
 
 	opts.rules_dir = FIXTURES "/broken";
 	opts.generation = 2;
-	CHECK_INT(policy_reload(&current, &opts, err, sizeof(err)), -EINVAL);
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)), -EINVAL);
 	CHECK(current == first);
 	CHECK_INT(policy_generation(current), 1);
 
 	opts.rules_dir = FIXTURES "/audit";
 	opts.generation = 3;
-	CHECK_INT(policy_reload(&current, &opts, err, sizeof(err)), 0);
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)), 0);
 	CHECK_INT(policy_generation(current), 3);
 	policy_unref(current);
 }
@@ -1345,7 +649,7 @@ static void policy_null_generation_denies(void)
 static void policy_small_memory_limit_fails_load(void)
 {
 	CHECK_INT(load_error(FIXTURES "/basic", 16 << 10), -ENOMEM);
-	CHECK(strstr(err, "memory limit"));
+	CHECK(strstr(test_err, "memory limit"));
 }
 
 UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
@@ -1366,21 +670,6 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_helper_module_from_subdirectory),
 	  UNIT_TEST(policy_event_fields_reach_rules),
 	  UNIT_TEST(policy_dns_rewrite_answers),
-	  UNIT_TEST(policy_sandbox_control_can_pass),
-	  UNIT_TEST(policy_sandbox_escapes_fail_at_decide),
-	  UNIT_TEST(policy_sandbox_escapes_fail_at_load),
-	  UNIT_TEST(policy_module_symlink_outside_rejected),
-	  UNIT_TEST(policy_module_symlink_inside_allowed),
-	  UNIT_TEST(policy_top_level_module_name_rejected),
-	  UNIT_TEST(policy_infinite_loop_fails_closed),
-	  UNIT_TEST(policy_pattern_bomb_function_call_fails_closed),
-	  UNIT_TEST(policy_pattern_bomb_method_call_fails_closed),
-	  UNIT_TEST(policy_pcall_cannot_swallow_budget),
-	  UNIT_TEST(policy_dns_budget_gives_servfail),
-	  UNIT_TEST(policy_load_loop_hits_budget),
-	  UNIT_TEST(policy_string_growth_hits_memory_limit),
-	  UNIT_TEST(policy_table_growth_hits_memory_limit),
-	  UNIT_TEST(policy_huge_string_rep_hits_memory_limit),
 	  UNIT_TEST(policy_handler_error_fails_closed),
 	  UNIT_TEST(policy_constructor_line_through_c),
 	  UNIT_TEST(policy_constructor_front_cases),
