@@ -7,13 +7,14 @@
  * address maps to the host's loopback, the QEMU user-networking
  * convention that lets a guest reach a host service at the gateway
  * address. A synthetic DNS address maps to the real addresses of the name
- * it was handed out for, from the DNS server's cache or a fresh upstream
- * lookup. Any other address is dialled as it is.
+ * it was handed out for, from the DNS server's cache (where a rule's DNS
+ * rewrite may have put the gateway address, which maps to loopback too) or
+ * a fresh upstream lookup. Any other address is dialled as it is.
  *
  * Each candidate is checked with the address guard right before its
  * connect, so no DNS answer can steer sluice to a forbidden address. The
- * candidates are tried in order until one connects. Every failure carries a short static reason for the
- * log and the audit entry.
+ * candidates are tried in order until one connects. Every failure carries
+ * a short static reason for the log and the audit entry.
  */
 
 #include <arpa/inet.h>
@@ -174,8 +175,13 @@ static void dial_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void dial_set_candidates(struct dial *d, const uint32_t *addrs,
 				unsigned count)
 {
+	unsigned i;
+
 	d->count = MIN(count, (unsigned)DIAL_CANDIDATES_MAX);
-	memcpy(d->candidates, addrs, d->count * sizeof(*addrs));
+	for (i = 0; i < d->count; i++)
+		d->candidates[i] = addrs[i] == d->gw->cfg->gateway
+					   ? htonl(INADDR_LOOPBACK)
+					   : addrs[i];
 	d->next = 0;
 }
 

@@ -152,6 +152,11 @@ describe("DNS in synthetic mode with rules", function()
     local out, status = e2e.in_ns(guest.ns, ("curl -sS --max-time 10 "
       .. "http://10.0.2.2:%d/"):format(port))
     assert.equals(7, status, out)
+    -- by name, the rewrite to the gateway address reaches the host's loopback
+    out, status = e2e.in_ns(guest.ns, ("curl -sS --max-time 10 "
+      .. "http://gw.test:%d/index.html"):format(port))
+    assert.equals(0, status, out)
+    assert.equals("hello by name\n", out)
   end)
 
   it("audits each query with name, type, verdict, rule and answer", function()
