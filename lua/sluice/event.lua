@@ -75,6 +75,18 @@ end
 -- What the reusable view shows between events.
 local EMPTY = {}
 
+-- Return what pairs() returns for a view: an iterator over the keys of
+-- source that reads the values from front.
+local function view_pairs(source, front)
+  return function(_, key)
+    local k = next(source, key)
+    if k == nil then
+      return nil
+    end
+    return k, front[k]
+  end, nil, nil
+end
+
 -- Return a read-only view of table source: reads go to front (source, or a
 -- copy of it whose nested tables are views), writes raise an error.
 local function read_only_view(source, front, with_length)
@@ -83,15 +95,7 @@ local function read_only_view(source, front, with_length)
     __index = front,
     __newindex = reject_write,
     __len = with_length and function() return #source end or nil,
-    __pairs = function()
-      return function(_, key)
-        local k = next(source, key)
-        if k == nil then
-          return nil
-        end
-        return k, front[k]
-      end, nil, nil
-    end,
+    __pairs = function() return view_pairs(source, front) end,
     __metatable = "sluice.Event",
   })
 end
@@ -101,16 +105,7 @@ end
 local function reusable_view()
   local meta = { __index = EMPTY, __newindex = reject_write, __metatable = "sluice.Event" }
   local source = EMPTY
-  meta.__pairs = function()
-    local keys, front = source, meta.__index
-    return function(_, key)
-      local k = next(keys, key)
-      if k == nil then
-        return nil
-      end
-      return k, front[k]
-    end, nil, nil
-  end
+  meta.__pairs = function() return view_pairs(source, meta.__index) end
 
   local function point(new_source, front)
     source = new_source
