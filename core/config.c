@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "resolver.h"
 #include "util.h"
 
 #ifndef SLUICE_LUA_DIR
@@ -107,9 +108,9 @@ static const char config_help[] =
 	"  --dns-ttl SECONDS     TTL of synthetic answers (default 60)\n"
 	"  --dns-max-ttl SECONDS cap on TTLs relayed from upstream (default 3600)\n"
 	"  --dns-timeout SECONDS upstream DNS timeout; then SERVFAIL (default 5)\n"
-	"  --resolver ADDR[:PORT]\n"
-	"                        upstream DNS server (default: the nameservers\n"
-	"                        in /etc/resolv.conf)\n"
+	"  --resolver ADDR[:PORT][,ADDR[:PORT]...]\n"
+	"                        upstream DNS servers, up to 4, asked in order\n"
+	"                        (default: the nameservers in /etc/resolv.conf)\n"
 	"\n"
 	"Diagnostics:\n"
 	"  --pcap FILE           write every frame on the guest link to FILE\n"
@@ -313,8 +314,9 @@ static int config_allow_net(struct config *cfg, const char *arg)
 	return 0;
 }
 
-/* "ADDR", "ADDR:PORT" or "[V6]:PORT" with a numeric address. */
-static int config_resolver(const char *arg)
+/* One server of --resolver: "ADDR", "ADDR:PORT" or "[V6]:PORT" with a
+ * numeric address. */
+static int config_resolver_one(const char *arg)
 {
 	char host[INET6_ADDRSTRLEN + 2], *port = NULL, *end;
 	uint8_t addr[16];
@@ -363,6 +365,42 @@ static int config_resolver(const char *arg)
 bad:
 	return config_error("resolver", arg, "ADDR, ADDR:PORT or [IPV6]:PORT "
 					     "with a numeric address");
+}
+
+/* --resolver: one server, or several separated by commas. */
+static int config_resolver(const char *arg)
+{
+	char item[INET6_ADDRSTRLEN + 8];
+	const char *comma;
+	size_t len;
+	int n = 0;
+
+	for (;;) {
+		comma = strchr(arg, ',');
+		len = comma ? (size_t)(comma - arg) : strlen(arg);
+		if (++n > RESOLVER_SERVERS_MAX) {
+			fprintf(stderr, "sluice: --resolver takes at most %d "
+					"servers\n",
+				RESOLVER_SERVERS_MAX);
+			return -EINVAL;
+		}
+		if (!len) {
+			fprintf(stderr, "sluice: invalid value for --resolver: "
+					"an empty entry in the list\n");
+			return -EINVAL;
+		}
+		if (len >= sizeof(item))
+			return config_error("resolver", arg,
+					    "ADDR, ADDR:PORT or [IPV6]:PORT "
+					    "with a numeric address");
+		memcpy(item, arg, len);
+		item[len] = '\0';
+		if (config_resolver_one(item))
+			return -EINVAL;
+		if (!comma)
+			return 0;
+		arg = comma + 1;
+	}
 }
 
 static int config_mac(const char *value, uint8_t *mac)
@@ -617,9 +655,9 @@ static int config_option(struct config *cfg, int opt, const char *name,
 	case OPT_RESOLVER:
 		if (cfg->resolver) {
 			fprintf(stderr, "sluice: --resolver given twice ('%s' "
-					"and '%s'); sluice uses one upstream "
-					"resolver\n",
-				cfg->resolver, arg);
+					"and '%s'); give several servers as one "
+					"list: --resolver %s,%s\n",
+				cfg->resolver, arg, cfg->resolver, arg);
 			return -EINVAL;
 		}
 		cfg->resolver = arg;

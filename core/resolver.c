@@ -634,8 +634,37 @@ static int resolver_conf_server_count(void)
 	return MAX(count, 1);
 }
 
+/* Parse a comma-separated list of servers into @nodes, linked in order;
+ * returns how many, or -EINVAL. */
+static int resolver_servers_parse(const char *list,
+				  struct ares_addr_port_node *nodes)
+{
+	char item[INET6_ADDRSTRLEN + 8];
+	const char *comma;
+	size_t len;
+	int n = 0;
+
+	for (;;) {
+		comma = strchr(list, ',');
+		len = comma ? (size_t)(comma - list) : strlen(list);
+		if (n == RESOLVER_SERVERS_MAX || len >= sizeof(item))
+			return -EINVAL;
+		memcpy(item, list, len);
+		item[len] = '\0';
+		if (resolver_server_parse(item, &nodes[n]))
+			return -EINVAL;
+		if (n)
+			nodes[n - 1].next = &nodes[n];
+		n++;
+		if (!comma)
+			return n;
+		list = comma + 1;
+	}
+}
+
 static int resolver_channel_init(struct resolver *r,
-				 const struct ares_addr_port_node *server)
+				 const struct ares_addr_port_node *server,
+				 int server_count)
 {
 	struct ares_options opts;
 	int status, servers;
@@ -648,7 +677,7 @@ static int resolver_channel_init(struct resolver *r,
 	}
 	r->library_ready = true;
 
-	servers = server ? 1 : resolver_conf_server_count();
+	servers = server ? server_count : resolver_conf_server_count();
 	memset(&opts, 0, sizeof(opts));
 	opts.sock_state_cb = resolver_sock_state;
 	opts.sock_state_cb_data = r;
@@ -684,7 +713,9 @@ static int resolver_channel_init(struct resolver *r,
  * @loop:		the libev loop that drives it
  * @server:		"ADDR", "ADDR:PORT", "[IPV6]" or "[IPV6]:PORT" with a
  *			numeric address (a bare IPv6 address uses port 53),
- *			or NULL for the nameservers of /etc/resolv.conf
+ *			or up to RESOLVER_SERVERS_MAX of them separated by
+ *			commas, asked in order; or NULL for the nameservers
+ *			of /etc/resolv.conf
  * @timeout_seconds:	hard limit per query, above 0 and at most
  *			RESOLVER_TIMEOUT_MAX
  *
@@ -694,9 +725,9 @@ static int resolver_channel_init(struct resolver *r,
 int resolver_init(struct resolver **out, struct ev_loop *loop,
 		  const char *server, double timeout_seconds)
 {
-	struct ares_addr_port_node node;
+	struct ares_addr_port_node nodes[RESOLVER_SERVERS_MAX];
 	struct resolver *r;
-	int err;
+	int err, count = 0;
 
 	*out = NULL;
 	if (!(timeout_seconds > 0 && timeout_seconds <= RESOLVER_TIMEOUT_MAX)) {
@@ -705,12 +736,16 @@ int resolver_init(struct resolver **out, struct ev_loop *loop,
 			timeout_seconds, RESOLVER_TIMEOUT_MAX);
 		return -EINVAL;
 	}
-	if (server && resolver_server_parse(server, &node)) {
-		log_err("resolver: invalid DNS server \"%s\": expected ADDR, "
-			"ADDR:PORT or [IPV6]:PORT with a numeric address and a "
-			"port from 1 to 65535",
-			server);
-		return -EINVAL;
+	if (server) {
+		count = resolver_servers_parse(server, nodes);
+		if (count < 0) {
+			log_err("resolver: invalid DNS server list \"%s\": "
+				"expected up to %d of ADDR, ADDR:PORT or "
+				"[IPV6]:PORT with numeric addresses and ports "
+				"from 1 to 65535, separated by commas",
+				server, RESOLVER_SERVERS_MAX);
+			return -EINVAL;
+		}
 	}
 
 	r = calloc(1, sizeof(*r));
@@ -721,7 +756,7 @@ int resolver_init(struct resolver **out, struct ev_loop *loop,
 	ev_timer_init(&r->timer, resolver_timer_cb, 0., 0.);
 	r->timer.data = r;
 
-	err = resolver_channel_init(r, server ? &node : NULL);
+	err = resolver_channel_init(r, server ? nodes : NULL, count);
 	if (err) {
 		resolver_free(r);
 		return err;

@@ -17,6 +17,9 @@ struct resolver_query;
 /* Maximum timeout accepted by resolver_init(), seconds */
 #define RESOLVER_TIMEOUT_MAX 300.0
 
+/* Upstream servers in one comma-separated list. */
+#define RESOLVER_SERVERS_MAX 4
+
 /**
  * typedef resolver_done_fn - receives the outcome of resolver_send()
  * @arg:	the caller's argument

@@ -429,6 +429,30 @@ static void resolver_send_closed_port_is_econnrefused(void)
 	CHECK_INT(res.status, -ECONNREFUSED);
 }
 
+/* With a list, a server that refuses is passed over for the next one. */
+static void resolver_list_falls_back_to_next_server(void)
+{
+	static struct lookup_result res;
+	struct resolver *r = NULL;
+	char servers[64];
+	int fd;
+
+	fd = loopback_socket(SOCK_DGRAM, 0);
+	CHECK(fd >= 0);
+	snprintf(servers, sizeof(servers), "127.0.0.1:%u,%s", socket_port(fd),
+		 dnsmasq_server);
+	close(fd);
+
+	CHECK_INT(resolver_init(&r, loop, servers, ANSWER_TIMEOUT), 0);
+	CHECK(resolver_lookup_a(r, "a.test", on_lookup, &res) != NULL);
+	run_until(&res.calls, 1, ANSWER_TIMEOUT + 1);
+	resolver_free(r);
+	CHECK_INT(res.calls, 1);
+	CHECK_INT(res.status, 0);
+	CHECK_INT(res.count, 1);
+	CHECK_INT(res.addrs[0], ip4(192, 0, 2, 10));
+}
+
 static void resolver_send_times_out_on_silent_server(void)
 {
 	static struct send_result res;
@@ -730,6 +754,11 @@ static void resolver_init_rejects_bad_server(void)
 		"[2001:db8::1]:",
 		"[192.0.2.1]:53",
 		"2001:db8::1:53x",
+		"192.0.2.1,",
+		",192.0.2.1",
+		"192.0.2.1,,192.0.2.2",
+		"192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4,192.0.2.5",
+		"192.0.2.1,resolver.example",
 	};
 	/* clang-format on */
 	struct resolver *r = NULL;
@@ -758,6 +787,8 @@ static void resolver_init_accepts_server_forms(void)
 		"2001:db8::1",
 		"[2001:db8::1]",
 		"[2001:db8::1]:5353",
+		"192.0.2.1,192.0.2.2:5353",
+		"192.0.2.1,[2001:db8::1]:53,192.0.2.3,2001:db8::4",
 	};
 	/* clang-format on */
 	struct resolver *r = NULL;
@@ -806,6 +837,7 @@ static const struct unit_test tests[] = {
 	UNIT_TEST(resolver_send_rejects_short_query),
 	UNIT_TEST(resolver_concurrent_lookups_all_answer),
 	UNIT_TEST(resolver_init_rejects_bad_server),
+	UNIT_TEST(resolver_list_falls_back_to_next_server),
 	UNIT_TEST(resolver_init_accepts_server_forms),
 	UNIT_TEST(resolver_init_without_server_uses_system),
 };
