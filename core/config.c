@@ -473,7 +473,6 @@ static bool config_overlap(uint32_t a, unsigned a_prefix, uint32_t b,
 	return (a & mask) == (b & mask);
 }
 
-/* Check that the addresses fit together. */
 /* The synthetic pool needs two usable addresses (its first and last are
  * never handed out) that the guest sends to its gateway. */
 static int config_pool_invalid(const struct config *cfg)
@@ -496,6 +495,7 @@ static int config_pool_invalid(const struct config *cfg)
 	return 0;
 }
 
+/* Check that the addresses fit together. */
 static int config_check(struct config *cfg, int links)
 {
 	uint32_t mask = config_netmask(cfg);

@@ -354,6 +354,7 @@ static void dns_answer_rewrite(struct dns_request *req)
 		memcpy(req->found, req->v.answers,
 		       req->found_count * sizeof(*req->found));
 		req->found_ttl = ttl;
+		req->v.ttl = gw->cfg->dns_ttl; /* what the guest gets */
 		dns_answer_synthetic(req);
 		return;
 	}

@@ -174,6 +174,7 @@ describe("DNS in synthetic mode with rules", function()
     local fixed = by_name["fixed.test A"]
     assert.equals("rewrite", fixed.verdict)
     assert.matches("^198%.1[89]%.", fixed.answers[1])
+    assert.equals(60, fixed.ttl, "the TTL of the pool answer, not the rule's 120")
     local fixed_aaaa = by_name["fixed.test AAAA"]
     assert.equals("rewrite", fixed_aaaa.verdict)
     assert.is_nil(fixed_aaaa.answers)
