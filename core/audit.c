@@ -112,6 +112,7 @@ int audit_open(const char *path)
 	audit.fd = fd;
 	audit.len = 0;
 	audit.pending = 0;
+	log_info("audit: appending to %s", path);
 	return 0;
 }
 
@@ -550,6 +551,32 @@ void audit_flow(const struct audit_flow *flow)
 	line_puts(l, duration);
 	line_string(l, "close", flow->close_reason);
 	line_uint(l, "generation", flow->generation);
+	line_end(l);
+}
+
+/**
+ * audit_lifecycle() - log that sluice started or is stopping
+ * @time:	seconds since the epoch, 0 for now
+ * @what:	"start" or "stop"
+ * @version:	sluice's version
+ * @pid:	sluice's process id
+ *
+ * Ids and generation numbers start again with each process, so these
+ * lines mark where one run of sluice ends in an appended audit log.
+ */
+void audit_lifecycle(double time, const char *what, const char *version,
+		     long pid)
+{
+	struct audit_line *l = &audit.line;
+
+	if (audit.fd < 0)
+		return;
+
+	line_begin(l);
+	line_time(l, "time", time > 0 ? time : audit_now());
+	line_string(l, "event", what);
+	line_string(l, "version", version);
+	line_uint(l, "pid", (uint64_t)pid);
 	line_end(l);
 }
 

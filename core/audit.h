@@ -69,6 +69,8 @@ void audit_close(void);
 void audit_decision(const struct policy_event *ev, const struct verdict *v);
 void audit_flow(const struct audit_flow *flow);
 void audit_reload(double time, unsigned generation, const char *error);
+void audit_lifecycle(double time, const char *what, const char *version,
+		     long pid);
 
 void audit_stats(struct audit_stats *st);
 

@@ -98,9 +98,13 @@ int gate_connect(struct gateway *gw, struct flow *f)
 	audit_decision(&ev, &v);
 
 	if (v.action != VERDICT_ALLOW) {
-		log_debug("gate: flow %llu %s to %s:%u denied by %s",
-			  (unsigned long long)f->id, ev.connect.proto, t.dst,
-			  f->key.dport, v.rule[0] ? v.rule : "the default");
+		log_ratelimited(LOG_INFO, "gate: flow %llu %s to %s%s%s:%u "
+					  "denied by %s: %s",
+				(unsigned long long)f->id, ev.connect.proto,
+				f->name ? f->name : "", f->name ? " at " : "",
+				t.dst, f->key.dport,
+				v.rule[0] ? v.rule : "the default verdict",
+				v.reason[0] ? v.reason : "no reason given");
 		return -EACCES;
 	}
 	f->policy = policy_ref(gw->policy);
@@ -160,14 +164,21 @@ void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason)
 	af.bytes_to_guest = f->bytes_down;
 	af.start = f->started_wall;
 	af.end = wall_time();
+	/* An idle flow ended at its last data, not when the reaper saw it. */
+	if (!strcmp(reason, "idle timeout"))
+		af.end -= (double)(now_ms() - f->last_active) / 1000.0;
+	if (af.end < af.start)
+		af.end = af.start;
 	af.close_reason = reason;
 	af.generation = f->policy ? policy_generation(f->policy) : 0;
 
 	/* Flows that the rules never allowed were audited as denials. */
 	if (f->policy || !gw->policy)
 		audit_flow(&af);
-	log_debug("gate: flow %llu ended (%s): %llu bytes up, %llu down",
-		  (unsigned long long)f->id, reason,
+	log_debug("gate: flow %llu %s to %s%s%s:%u ended (%s): %llu bytes up, "
+		  "%llu down",
+		  (unsigned long long)f->id, af.proto, f->name ? f->name : "",
+		  f->name ? " at " : "", t.dst, f->key.dport, reason,
 		  (unsigned long long)f->bytes_up,
 		  (unsigned long long)f->bytes_down);
 

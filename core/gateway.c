@@ -156,11 +156,20 @@ void gateway_reload_rules(struct gateway *gw, const char *trigger)
 {
 	char err[512], text[PATH_MAX + sizeof(err)];
 	struct policy_opts opts;
+	int ret;
 
 	if (!gw->cfg->rules_dir)
 		return;
 	gateway_policy_opts(gw, &opts);
-	if (policy_reload(&gw->policy, &opts, err, sizeof(err))) {
+	ret = policy_reload(&gw->policy, &opts, err, sizeof(err));
+	if (ret == POLICY_UNCHANGED) {
+		log_info("rules: unchanged after %s, generation %u stays in "
+			 "force with its counters",
+			 trigger, gw->generation);
+		audit_reload(wall_time(), gw->generation, NULL);
+		return;
+	}
+	if (ret) {
 		log_err("rules: reload after %s failed, generation %u stays in "
 			"force: %s",
 			trigger, gw->generation,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -37,6 +38,7 @@ struct sluice {
 	ev_signal sigterm_w;
 	ev_signal sigusr1_w;
 	ev_signal sighup_w;
+	ev_tstamp started;
 };
 
 static void main_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -49,7 +51,9 @@ static void main_counters_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct sluice *s = container_of(w, struct sluice, sigusr1_w);
 
-	stats_print(stderr, 0);
+	log_info("counters on SIGUSR1, %.0f s after start:",
+		 ev_now(loop) - s->started);
+	stats_print(stderr, 1);
 	stack_print(stderr);
 	gateway_print_rules(&s->gw, stderr);
 }
@@ -58,9 +62,11 @@ static void main_hangup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct sluice *s = container_of(w, struct sluice, sighup_w);
 
-	log_info("received SIGHUP: reopening the audit log, reloading rules");
-	if (s->cfg.audit_path && audit_reopen())
-		log_err("cannot reopen the audit log %s", s->cfg.audit_path);
+	log_info("received SIGHUP: reopening the audit log and the capture "
+		 "file, reloading rules");
+	if (s->cfg.audit_path)
+		audit_reopen(); /* logs its own failure */
+	pcap_reopen();
 	gateway_reload_rules(&s->gw, "SIGHUP");
 }
 
@@ -116,12 +122,13 @@ static int main_run(struct sluice *s)
 	struct ev_loop *loop = EV_DEFAULT;
 
 	if (s->cfg.pcap_path && pcap_open(s->cfg.pcap_path)) {
-		log_err_perror("cannot create capture file %s",
+		log_err_perror("pcap: cannot create capture file %s",
 			       s->cfg.pcap_path);
 		return EXIT_FAILURE;
 	}
 	if (s->cfg.audit_path && audit_open(s->cfg.audit_path))
 		return EXIT_FAILURE; /* audit_open() logged why */
+	audit_lifecycle(0, "start", SLUICE_VERSION, (long)getpid());
 	if (gateway_init(&s->gw, &s->cfg, loop)) {
 		audit_close();
 		return EXIT_FAILURE;
@@ -136,12 +143,14 @@ static int main_run(struct sluice *s)
 	ev_signal_init(&s->sighup_w, main_hangup_cb, SIGHUP);
 	ev_signal_start(loop, &s->sighup_w);
 
+	s->started = ev_now(loop);
 	log_info("sluice %s running", SLUICE_VERSION);
 	ev_run(loop, 0);
 
 	stats_print(stderr, 0);
 	gateway_print_rules(&s->gw, stderr);
 	gateway_shutdown(&s->gw);
+	audit_lifecycle(0, "stop", SLUICE_VERSION, (long)getpid());
 	audit_close();
 	pcap_close();
 	log_info("stopped");

@@ -7,12 +7,19 @@
  * through a stdio buffer; pcap_flush() runs from the gateway's periodic
  * timer and at shutdown. A write error closes the capture and is logged
  * once; it never stops the gateway.
+ *
+ * The file contains every byte the guest sent and received, so it is
+ * created readable by its owner only. pcap_reopen() starts a new file at the same
+ * path after the old one was renamed (SIGHUP, for log rotation).
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "pcap.h"
@@ -36,14 +43,10 @@ struct pcap_record {
 };
 
 static FILE *pcap_file;
+static const char *pcap_path;
 
-/**
- * pcap_open() - create a capture file and write its header
- * @path:	file to create or truncate
- *
- * Return: 0 on success, negative errno
- */
-int pcap_open(const char *path)
+/* Create (or truncate) @path with mode 0600 and write the file header. */
+static FILE *pcap_create(const char *path)
 {
 	struct {
 		uint32_t magic;
@@ -51,16 +54,67 @@ int pcap_open(const char *path)
 		int32_t zone;
 		uint32_t sigfigs, snaplen, linktype;
 	} hdr = {PCAP_MAGIC, 2, 4, 0, 0, PCAP_SNAPLEN, PCAP_LINK_ETHERNET};
+	struct stat st;
+	FILE *f;
+	int fd;
 
-	pcap_file = fopen(path, "wb");
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0)
+		log_warn("pcap: replacing %s (%lld bytes of an earlier capture)",
+			 path, (long long)st.st_size);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1) {
+		fclose(f);
+		errno = EIO;
+		return NULL;
+	}
+	return f;
+}
+
+/**
+ * pcap_open() - create a capture file and write its header
+ * @path:	file to create or truncate (mode 0600); kept for pcap_reopen()
+ *
+ * Return: 0 on success, negative errno
+ */
+int pcap_open(const char *path)
+{
+	pcap_file = pcap_create(path);
 	if (!pcap_file)
 		return -errno;
-	if (fwrite(&hdr, sizeof(hdr), 1, pcap_file) != 1) {
-		fclose(pcap_file);
-		pcap_file = NULL;
-		return -EIO;
-	}
+	pcap_path = path;
+	log_info("pcap: writing every guest frame to %s", path);
 	return 0;
+}
+
+/**
+ * pcap_reopen() - close the capture and start a new file at the same path
+ *
+ * For log rotation: after the old file was renamed, a new one starts with
+ * its own header. On failure the capture stops (logged).
+ *
+ * Return: 0 on success or without a capture, negative errno
+ */
+int pcap_reopen(void)
+{
+	int ret = 0;
+
+	if (!pcap_path)
+		return 0;
+	pcap_close();
+	pcap_file = pcap_create(pcap_path);
+	if (!pcap_file) {
+		ret = -errno;
+		log_msg_errno(LOG_ERR, -ret, "pcap: cannot start a new capture "
+			      "file %s, capture stopped", pcap_path);
+	}
+	return ret;
 }
 
 /**

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 int pcap_open(const char *path);
+int pcap_reopen(void);
 void pcap_frame(const struct iovec *iov, int iovcnt);
 void pcap_flush(void);
 void pcap_close(void);

@@ -222,6 +222,10 @@ static int policy_create(const struct policy_opts *opts, struct policy **out,
 	    opts->memory_limit ? opts->memory_limit : POLICY_MEMORY_DEFAULT;
 	p->gen_ref = LUA_NOREF;
 	p->decide_ref = LUA_NOREF;
+	p->digest = 0xcbf29ce484222325ULL; /* FNV-1a offset basis */
+	policy_digest_add(p, &p->default_allow, sizeof(p->default_allow));
+	policy_digest_add(p, &p->budget, sizeof(p->budget));
+	policy_digest_add(p, &p->mem_limit, sizeof(p->mem_limit));
 
 	p->rules_dir = strdup(opts->rules_dir);
 	p->lua_dir = strdup(opts->lua_dir);
@@ -336,8 +340,13 @@ fail:
  * @err:	set to the reason on failure
  * @errlen:	size of @err
  *
- * Return: 0 on success, else the error of policy_load(), with *@current
- * unchanged
+ * When the new generation read the same files with the same contents and
+ * options as *@current, *@current stays with its counters and the new one
+ * is dropped. So a SIGHUP for log rotation, or a touched file, does not
+ * start a new generation.
+ *
+ * Return: 0 on success, POLICY_UNCHANGED if *@current stays, else the
+ * error of policy_load(), with *@current unchanged
  */
 int policy_reload(struct policy **current, const struct policy_opts *opts,
 		  char *err, size_t errlen)
@@ -349,6 +358,12 @@ int policy_reload(struct policy **current, const struct policy_opts *opts,
 	if (ret)
 		return ret;
 
+	if (*current && (*current)->digest == fresh->digest &&
+	    !strcmp((*current)->rules_dir, fresh->rules_dir) &&
+	    !strcmp((*current)->lua_dir, fresh->lua_dir)) {
+		policy_unref(fresh);
+		return POLICY_UNCHANGED;
+	}
 	policy_unref(*current);
 	*current = fresh;
 	return 0;

@@ -205,6 +205,9 @@ struct policy_stats {
 
 int policy_load(const struct policy_opts *opts, struct policy **out, char *err,
 		size_t errlen);
+/* policy_reload() found the same rules: the generation in force stays. */
+#define POLICY_UNCHANGED 1
+
 int policy_reload(struct policy **current, const struct policy_opts *opts,
 		  char *err, size_t errlen);
 struct policy *policy_ref(struct policy *p);

@@ -43,6 +43,9 @@ struct policy_error_count {
  * @decide_ref:		registry reference of its decide function
  * @mem_used:		bytes allocated by the Lua state
  * @mem_limit:		limit on @mem_used
+ * @digest:		FNV-1a hash of the options and of every file read
+ *			while loading (names and contents), to tell an
+ *			unchanged reload
  * @alloc_failed:	an allocation was refused during the current call
  * @steps:		instructions counted in the current call
  * @exhausted:		the budget of the current call is spent
@@ -67,6 +70,7 @@ struct policy {
 	int decide_ref;
 	size_t mem_used;
 	size_t mem_limit;
+	uint64_t digest;
 	bool alloc_failed;
 	unsigned long steps;
 	bool exhausted;
@@ -149,6 +153,14 @@ int policy_pcall(struct policy *p, lua_CFunction fn, void *arg, char *err,
  * Return: 0 or a negative errno
  */
 int policy_slurp(lua_State *L, const char *path, const char *display);
+
+/**
+ * policy_digest_add() - mix bytes into the generation's digest
+ * @p:		the generation being loaded
+ * @data:	bytes
+ * @len:	number of bytes
+ */
+void policy_digest_add(struct policy *p, const void *data, size_t len);
 
 /**
  * policy_setup_protected() - harden a new state and create the generation

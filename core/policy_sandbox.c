@@ -230,6 +230,17 @@ out:
 	return ret;
 }
 
+void policy_digest_add(struct policy *p, const void *data, size_t len)
+{
+	const unsigned char *b = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		p->digest ^= b[i];
+		p->digest *= 0x100000001b3ULL; /* FNV-1a, 64 bits */
+	}
+}
+
 int policy_slurp(lua_State *L, const char *path, const char *display)
 {
 	struct stat st;
@@ -280,6 +291,8 @@ int policy_slurp(lua_State *L, const char *path, const char *display)
 	if (ret)
 		goto fail;
 
+	policy_digest_add(policy_of(L), display, strlen(display) + 1);
+	policy_digest_add(policy_of(L), buf, got);
 	lua_pushlstring(L, buf, got);
 	lua_remove(L, -2);
 	return 0;

@@ -800,7 +800,8 @@ static void tcp_flow_reset(struct flow *f)
 		tf->pcb = NULL;
 	}
 	tcp_flow_linger_reset(tf);
-	tcp_flow_free(tf, "guest disconnected");
+	tcp_flow_free(tf, tf->gw->stopping ? "sluice stopped"
+					   : "guest disconnected");
 }
 
 static void tcp_flow_resume(struct flow *f)

@@ -594,6 +594,50 @@ static void policy_counters_count_hits(void)
 	policy_unref(p);
 }
 
+/* A reload that reads the same files keeps the generation and its
+ * counters; a changed file or option makes a new generation. */
+static void policy_reload_unchanged_keeps_generation(void)
+{
+	struct policy_event ev = connect_event(443, "www.example.com");
+	struct policy_opts opts = {.lua_dir = TEST_LUA_DIR, .generation = 1};
+	struct policy_stats st;
+	struct policy *current = NULL, *first;
+	struct verdict v;
+	char dir[64];
+
+	tmp_create(dir, sizeof(dir));
+	tmp_write(dir, "10-a.lua",
+		  "local sluice = require \"sluice\"\n"
+		  "return { connect = function(c) return sluice.allow() end }\n");
+	opts.rules_dir = dir;
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)), 0);
+	first = current;
+	policy_decide(current, &ev, &v);
+
+	opts.generation = 2;
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)),
+		  POLICY_UNCHANGED);
+	CHECK(current == first);
+	CHECK_INT(policy_generation(current), 1);
+	policy_stats(current, &st);
+	CHECK_INT(st.decisions, 1);
+
+	opts.default_allow = true;
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)), 0);
+	CHECK_INT(policy_generation(current), 2);
+
+	tmp_write(dir, "10-a.lua",
+		  "local sluice = require \"sluice\"\n"
+		  "return { connect = function(c) return sluice.deny() end }\n");
+	opts.generation = 3;
+	CHECK_INT(policy_reload(&current, &opts, test_err, sizeof(test_err)), 0);
+	CHECK_INT(policy_generation(current), 3);
+	policy_decide(current, &ev, &v);
+	CHECK_STR(verdict_action_name(v.action), "deny");
+	policy_unref(current);
+	tmp_remove(dir);
+}
+
 static void policy_reload_keeps_old_on_error(void)
 {
 	struct policy_opts opts = {
@@ -680,6 +724,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_error_path_prefixes_rule_errors),
 	  UNIT_TEST(policy_counters_count_hits),
 	  UNIT_TEST(policy_reload_keeps_old_on_error),
+	  UNIT_TEST(policy_reload_unchanged_keeps_generation),
 	  UNIT_TEST(policy_reference_keeps_generation),
 	  UNIT_TEST(policy_null_generation_denies),
 	  UNIT_TEST(policy_small_memory_limit_fails_load))

@@ -432,8 +432,10 @@ static void udp_flow_reap(struct flow *f, int64_t now)
 
 static void udp_flow_reset(struct flow *f)
 {
-	udp_flow_free(container_of(f, struct udp_flow, f),
-		      "guest disconnected");
+	struct udp_flow *uf = container_of(f, struct udp_flow, f);
+
+	udp_flow_free(uf, uf->gw->stopping ? "sluice stopped"
+					   : "guest disconnected");
 }
 
 static void udp_flow_resume(struct flow *f)

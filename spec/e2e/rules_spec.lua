@@ -153,16 +153,19 @@ describe("rules deciding a namespace guest's connections", function()
     assert.matches("rule 10%-ports%.lua:3 +hits +%d+ +errors +1", text)
   end)
 
-  it("reopens the audit log and reloads on SIGHUP", function()
+  it("reopens the audit log on SIGHUP and keeps unchanged rules", function()
     assert(os.rename(audit, audit .. ".1"))
     os.execute("kill -HUP " .. guest.sluice.pid)
-    wait_generation(4)
+    e2e.wait_for("the reload after SIGHUP", 10, function()
+      return e2e.read(guest.sluice.log):find("unchanged after SIGHUP, generation 3 stays", 1, true)
+    end)
     e2e.wait_for("the reopened audit log", 5, function()
-      return e2e.read(audit):find('"event":"reload"', 1, true)
+      return e2e.read(audit):find('"event":"reload","generation":3,"ok":true', 1, true)
     end)
   end)
 
   it("writes one audit entry per decision, all there after SIGTERM", function()
+    local pid = guest.sluice.pid
     e2e.stop(guest.sluice)
     local lines = audit_lines(audit .. ".1")
     for _, l in ipairs(audit_lines(audit)) do lines[#lines + 1] = l end
@@ -204,5 +207,10 @@ describe("rules deciding a namespace guest's connections", function()
       if l.event == "reload" then reloads = reloads + 1 end
     end
     assert.equals(5, reloads) -- start, edit, broken edit, fix, SIGHUP
+    -- the run is framed by a start and a stop line
+    assert.equals("start", lines[1].event)
+    assert.equals(pid, lines[1].pid)
+    assert.equals("stop", lines[#lines].event)
+    assert.equals(pid, lines[#lines].pid)
   end)
 end)
