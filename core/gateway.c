@@ -170,6 +170,7 @@ void gateway_reload_rules(struct gateway *gw, const char *trigger)
 		return;
 	}
 	if (ret) {
+		stats.rules_reload_failures++;
 		log_err("rules: reload after %s failed, generation %u stays in "
 			"force: %s",
 			trigger, gw->generation,
@@ -223,6 +224,20 @@ static int gateway_load_rules(struct gateway *gw)
 			      "changes; reload with SIGHUP",
 			      gw->cfg->rules_dir);
 	return 0;
+}
+
+/**
+ * gateway_print_flows() - print how many flows are open now, in the format
+ * of stats_print()
+ * @gw:		gateway
+ * @out:	where to print
+ */
+void gateway_print_flows(struct gateway *gw, FILE *out)
+{
+	fprintf(out, "%-26s %12u  # %s\n", "tcp_flows_open",
+		gw->flows.tcp_count, "TCP connections relayed now");
+	fprintf(out, "%-26s %12u  # %s\n", "udp_flows_open",
+		gw->flows.udp_count, "UDP flows relayed now");
 }
 
 /**

@@ -63,6 +63,7 @@ int gateway_init(struct gateway *gw, const struct config *cfg,
 void gateway_shutdown(struct gateway *gw);
 void gateway_pause_flow(struct gateway *gw, struct flow *f);
 void gateway_forget_guest(struct gateway *gw);
+void gateway_print_flows(struct gateway *gw, FILE *out);
 void gateway_print_rules(struct gateway *gw, FILE *out);
 void gateway_reload_rules(struct gateway *gw, const char *trigger);
 

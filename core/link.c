@@ -654,7 +654,9 @@ static int link_open_dgram(struct link *l)
 
 static int link_open_tap(struct link *l)
 {
+	char sysfs[64 + IFNAMSIZ];
 	struct ifreq ifr;
+	bool existed;
 	int fd, ret;
 
 	if (strlen(l->address) >= IFNAMSIZ) {
@@ -670,14 +672,15 @@ static int link_open_tap(struct link *l)
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	strcpy(ifr.ifr_name, l->address);
+	snprintf(sysfs, sizeof(sysfs), "/sys/class/net/%s", l->address);
+	existed = access(sysfs, F_OK) == 0;
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		ret = -errno;
 		close(fd);
 		return ret;
 	}
-	log_info("link: attached to TAP device %s (created if it did not "
-		 "exist)",
-		 ifr.ifr_name);
+	log_info("link: attached to TAP device %s (%s)", ifr.ifr_name,
+		 existed ? "it existed" : "created it");
 	link_attach(l, fd, "TAP link open");
 	return 0;
 }

@@ -55,6 +55,7 @@ static void main_counters_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		 ev_now(loop) - s->started);
 	stats_print(stderr, 1);
 	stack_print(stderr);
+	gateway_print_flows(&s->gw, stderr);
 	gateway_print_rules(&s->gw, stderr);
 }
 

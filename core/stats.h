@@ -56,6 +56,7 @@
 	X(dial_errors, "upstream sockets that could not be created")          \
 	X(policy_decisions, "rule decisions")                                  \
 	X(policy_failures, "rule decisions that failed closed")                \
+	X(rules_reload_failures, "rule reloads that failed, old rules kept")   \
 	X(dns_queries, "DNS queries from the guest")                           \
 	X(dns_denied, "DNS queries denied by the rules")                       \
 	X(dns_malformed, "malformed DNS queries")                              \
