@@ -314,93 +314,23 @@ static int config_allow_net(struct config *cfg, const char *arg)
 	return 0;
 }
 
-/* One server of --resolver: "ADDR", "ADDR:PORT" or "[V6]:PORT" with a
- * numeric address. */
-static int config_resolver_one(const char *arg)
-{
-	char host[INET6_ADDRSTRLEN + 2], *port = NULL, *end;
-	uint8_t addr[16];
-	size_t len = strlen(arg);
-
-	if (len >= sizeof(host) + 6)
-		goto bad;
-	if (arg[0] == '[') {
-		const char *close = strchr(arg, ']');
-
-		if (!close || (size_t)(close - arg - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, arg + 1, (size_t)(close - arg - 1));
-		host[close - arg - 1] = '\0';
-		if (close[1] == ':')
-			port = (char *)close + 2;
-		else if (close[1])
-			goto bad;
-		if (inet_pton(AF_INET6, host, addr) != 1)
-			goto bad;
-	} else if (inet_pton(AF_INET6, arg, addr) == 1) {
-		return 0;
-	} else {
-		const char *colon = strchr(arg, ':');
-		size_t hlen = colon ? (size_t)(colon - arg) : len;
-
-		if (hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, arg, hlen);
-		host[hlen] = '\0';
-		if (colon)
-			port = (char *)colon + 1;
-		if (inet_pton(AF_INET, host, addr) != 1)
-			goto bad;
-	}
-	if (port) {
-		unsigned long p = strtoul(port, &end, 10);
-
-		if (!*port || *end)
-			goto bad;
-		if (!p || p > 65535)
-			return config_error("resolver", arg,
-					    "a port from 1 to 65535");
-	}
-	return 0;
-bad:
-	return config_error("resolver", arg, "ADDR, ADDR:PORT or [IPV6]:PORT "
-					     "with a numeric address");
-}
-
-/* --resolver: one server, or several separated by commas. */
+/* --resolver: one server, or up to RESOLVER_SERVERS_MAX separated by
+ * commas, checked with the resolver's own parser. */
 static int config_resolver(const char *arg)
 {
-	char item[INET6_ADDRSTRLEN + 8];
-	const char *comma;
-	size_t len;
-	int n = 0;
+	int ret = resolver_servers_check(arg);
 
-	for (;;) {
-		comma = strchr(arg, ',');
-		len = comma ? (size_t)(comma - arg) : strlen(arg);
-		if (++n > RESOLVER_SERVERS_MAX) {
-			fprintf(stderr, "sluice: --resolver takes at most %d "
-					"servers\n",
-				RESOLVER_SERVERS_MAX);
-			return -EINVAL;
-		}
-		if (!len) {
-			fprintf(stderr, "sluice: invalid value for --resolver: "
-					"an empty entry in the list\n");
-			return -EINVAL;
-		}
-		if (len >= sizeof(item))
-			return config_error("resolver", arg,
-					    "ADDR, ADDR:PORT or [IPV6]:PORT "
-					    "with a numeric address");
-		memcpy(item, arg, len);
-		item[len] = '\0';
-		if (config_resolver_one(item))
-			return -EINVAL;
-		if (!comma)
-			return 0;
-		arg = comma + 1;
+	if (ret == -E2BIG) {
+		fprintf(stderr, "sluice: --resolver takes at most %d servers\n",
+			RESOLVER_SERVERS_MAX);
+		return -EINVAL;
 	}
+	if (ret < 0)
+		return config_error("resolver", arg,
+				    "ADDR, ADDR:PORT or [IPV6]:PORT with a "
+				    "numeric address and a port from 1 to "
+				    "65535, or several separated by commas");
+	return 0;
 }
 
 static int config_mac(const char *value, uint8_t *mac)

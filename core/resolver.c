@@ -635,7 +635,7 @@ static int resolver_conf_server_count(void)
 }
 
 /* Parse a comma-separated list of servers into @nodes, linked in order;
- * returns how many, or -EINVAL. */
+ * returns how many, -E2BIG for too many, or -EINVAL. */
 static int resolver_servers_parse(const char *list,
 				  struct ares_addr_port_node *nodes)
 {
@@ -647,7 +647,9 @@ static int resolver_servers_parse(const char *list,
 	for (;;) {
 		comma = strchr(list, ',');
 		len = comma ? (size_t)(comma - list) : strlen(list);
-		if (n == RESOLVER_SERVERS_MAX || len >= sizeof(item))
+		if (n == RESOLVER_SERVERS_MAX)
+			return -E2BIG;
+		if (len >= sizeof(item))
 			return -EINVAL;
 		memcpy(item, list, len);
 		item[len] = '\0';
@@ -705,6 +707,20 @@ static int resolver_channel_init(struct resolver *r,
 		}
 	}
 	return 0;
+}
+
+/**
+ * resolver_servers_check() - check a list of upstream servers
+ * @list:	as @server of resolver_init()
+ *
+ * Return: the number of servers, -E2BIG for more than
+ * RESOLVER_SERVERS_MAX, -EINVAL for an invalid entry
+ */
+int resolver_servers_check(const char *list)
+{
+	struct ares_addr_port_node nodes[RESOLVER_SERVERS_MAX];
+
+	return resolver_servers_parse(list, nodes);
 }
 
 /**

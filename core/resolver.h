@@ -46,6 +46,7 @@ typedef void (*resolver_done_fn)(void *arg, int status, const uint8_t *answer,
 typedef void (*resolver_addrs_fn)(void *arg, int status, const uint32_t *addrs,
 				  unsigned count, uint32_t min_ttl);
 
+int resolver_servers_check(const char *list);
 int resolver_init(struct resolver **out, struct ev_loop *loop,
 		  const char *server, double timeout_seconds);
 void resolver_free(struct resolver *r);
