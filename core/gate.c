@@ -140,6 +140,8 @@ void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why,
 				t.upstream[0] ? t.upstream : "none", why);
 }
 
+const char gate_idle_timeout[] = "idle timeout";
+
 /**
  * gate_flow_end() - record a finished flow and release its generation
  * @gw:		gateway
@@ -165,7 +167,7 @@ void gate_flow_end(struct gateway *gw, struct flow *f, const char *reason)
 	af.start = f->started_wall;
 	af.end = wall_time();
 	/* An idle flow ended at its last data, not when the reaper saw it. */
-	if (!strcmp(reason, "idle timeout"))
+	if (!strcmp(reason, gate_idle_timeout))
 		af.end -= (double)(now_ms() - f->last_active) / 1000.0;
 	if (af.end < af.start)
 		af.end = af.start;

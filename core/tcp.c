@@ -784,7 +784,7 @@ static void tcp_flow_reap(struct flow *f, int64_t now)
 			stats.tcp_reaped++;
 			log_debug("tcp: flow %llu idle, reset",
 				  (unsigned long long)f->id);
-			tcp_flow_abort(tf, "idle timeout");
+			tcp_flow_abort(tf, gate_idle_timeout);
 		}
 		return;
 	}

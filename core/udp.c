@@ -426,7 +426,7 @@ static void udp_flow_reap(struct flow *f, int64_t now)
 
 	if (now - f->last_active > uf->gw->cfg->udp_idle_timeout * 1000) {
 		stats.udp_reaped++;
-		udp_flow_free(uf, "idle timeout");
+		udp_flow_free(uf, gate_idle_timeout);
 	}
 }
 

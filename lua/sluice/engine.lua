@@ -360,8 +360,8 @@ function Generation:decide(event, into)
   return d
 end
 
----Return the tags that log verdicts had added when the last decide() was
----stopped from outside, by the host's instruction budget, or nil.
+---Return the tags that log verdicts added before the host's instruction
+---budget stopped the last decide(), or nil.
 ---@return string[]|nil
 function Generation:interrupted_tags()
   return self.scratch.tags
