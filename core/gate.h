@@ -12,7 +12,8 @@ struct gateway;
 int gate_connect(struct gateway *gw, struct flow *f);
 void gate_flow_refused(struct gateway *gw, struct flow *f, const char *why,
 		       bool guard);
-/* Close reason of a flow that the idle timeout ended; its duration ends at
+
+/* Close reason of a flow that the idle timeout ended. Its duration ends at
  * its last data. */
 extern const char gate_idle_timeout[];
 
