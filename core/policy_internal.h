@@ -48,6 +48,7 @@ struct policy_error_count {
  *			unchanged reload
  * @alloc_failed:	an allocation was refused during the current call
  * @steps:		instructions counted in the current call
+ * @counting:		the current call runs under the budget's count hook
  * @exhausted:		the budget of the current call is spent
  * @budget_error:	"file.lua:LINE: ..." error raised after exhaustion
  * @budget_handler:	"file.lua:LINE" of the handler that was running
@@ -73,6 +74,7 @@ struct policy {
 	uint64_t digest;
 	bool alloc_failed;
 	unsigned long steps;
+	volatile bool counting;
 	bool exhausted;
 	char budget_error[256];
 	char budget_handler[128];
@@ -123,6 +125,17 @@ void policy_error_copy(const struct policy *p, const char *msg, char *err,
 		       size_t errlen);
 
 /**
+ * policy_hook() - count hook of the instruction budget
+ * @L:		the state of a generation
+ * @ar:		unused
+ *
+ * Charges the generation's budget; once it is spent, raises the budget
+ * error before every following instruction, so a pcall inside a rule
+ * cannot swallow it.
+ */
+void policy_hook(lua_State *L, lua_Debug *ar);
+
+/**
  * policy_pcall() - run @fn(@arg) in protected mode under a fresh budget
  * @p:		the generation
  * @fn:		the function, called with @arg as its only argument, a light
@@ -131,7 +144,9 @@ void policy_error_copy(const struct policy *p, const char *msg, char *err,
  * @err:	set to the message on failure
  * @errlen:	size of @err
  *
- * The instruction budget and the memory limit apply to the call. The Lua
+ * The instruction budget and the memory limit apply to the call; the
+ * budget counts from the moment policy_watch_start()'s watch finds the
+ * call running long, or from the start without the watch. The Lua
  * stack is empty before and after it, and a failed call is followed by a
  * full garbage collection.
  *
@@ -140,6 +155,33 @@ void policy_error_copy(const struct policy *p, const char *msg, char *err,
  */
 int policy_pcall(struct policy *p, lua_CFunction fn, void *arg, char *err,
 		 size_t errlen);
+
+/* policy_watch.c */
+
+/**
+ * policy_watch_start() - start the CPU-time watch of protected calls
+ *
+ * Sets up, once per process, the timer and signal handler that install the
+ * budget's count hook in calls that run long. Logs a warning when that
+ * fails.
+ *
+ * Return: true when the watch runs, false when each call must count its
+ * instructions from the start
+ */
+bool policy_watch_start(void);
+
+/**
+ * policy_watch_enter() - tell the watch that a protected call of @p starts
+ * @p:		the generation
+ */
+void policy_watch_enter(struct policy *p);
+
+/**
+ * policy_watch_leave() - tell the watch that the protected call ended
+ *
+ * After it returns, the watch no longer touches the generation's hook.
+ */
+void policy_watch_leave(void);
 
 /**
  * policy_slurp() - push the content of a regular file as a Lua string

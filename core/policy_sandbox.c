@@ -29,10 +29,12 @@
  * (through symlinks) to a file outside the rules directory.
  *
  * Every entry into Lua goes through policy_pcall(): a protected call with
- * an instruction budget enforced by a count hook. When the budget is
- * spent, the hook records the rule position and switches to a count of 1,
- * raising the same error before every following instruction, so a pcall
- * inside a rule cannot swallow it. A failed call is followed by a full
+ * an instruction budget enforced by a count hook, which policy_watch.c
+ * installs only once the call has run for a millisecond or two of CPU
+ * time (a count hook slows every instruction). When the budget is spent,
+ * the hook records the rule position and switches to a count of 1, raising
+ * the same error before every following instruction, so a pcall inside a
+ * rule cannot swallow it. A failed call is followed by a full
  * garbage collection.
  *
  * Limits: the budget counts VM instructions, not time spent inside C
@@ -144,8 +146,7 @@ static void policy_budget_locate(struct policy *p, lua_State *L)
 		 "%s: instruction budget of %lu exhausted", where, p->budget);
 }
 
-/* Count hook: charge the budget, and once it is spent fail every step. */
-static void policy_hook(lua_State *L, lua_Debug *ar)
+void policy_hook(lua_State *L, lua_Debug *ar)
 {
 	struct policy *p = policy_of(L);
 
@@ -206,12 +207,16 @@ int policy_pcall(struct policy *p, lua_CFunction fn, void *arg, char *err,
 	p->steps = 0;
 	p->exhausted = false;
 	p->alloc_failed = false;
-	lua_sethook(L, policy_hook, LUA_MASKCOUNT, p->hook_step);
+	if (policy_watch_start())
+		policy_watch_enter(p);
+	else
+		lua_sethook(L, policy_hook, LUA_MASKCOUNT, p->hook_step);
 
 	lua_settop(L, 0);
 	lua_pushcfunction(L, fn);
 	lua_pushlightuserdata(L, arg);
 	status = lua_pcall(L, 1, 0, 0);
+	policy_watch_leave();
 	lua_sethook(L, NULL, 0, 0);
 	if (status == LUA_OK)
 		goto out;

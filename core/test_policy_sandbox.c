@@ -14,6 +14,7 @@
 #include <lua.h>
 
 #include "policy.h"
+#include "policy_internal.h"
 #include "test_policy_util.h"
 #include "unit.h"
 
@@ -428,6 +429,49 @@ static void policy_pcall_cannot_swallow_budget(void)
 	policy_unref(p);
 }
 
+/* The budget counts only calls that the CPU-time watch finds running long:
+ * a short decision over a small budget passes, a looping one fails at it. */
+static void policy_budget_counts_only_long_calls(void)
+{
+	struct policy_event ev = connect_event(443, NULL);
+	struct policy_opts opts = {
+	    .lua_dir = TEST_LUA_DIR, .generation = 1, .budget = 1000};
+	struct policy *p = NULL;
+	struct verdict v;
+	char dir[64];
+	double start;
+
+	CHECK(policy_watch_start());
+	tmp_create(dir, sizeof(dir));
+	tmp_write(dir, "10-rule.lua",
+		  "local sluice = require 'sluice'\n"
+		  "return { connect = function(ev)\n"
+		  "  local n = 0\n"
+		  "  for i = 1, 5000 do n = n + i end\n"
+		  "  if ev.port == 443 then return sluice.allow() end\n"
+		  "  while true do end\n"
+		  "end }\n");
+	opts.rules_dir = dir;
+	CHECK_INT(policy_load(&opts, &p, test_err, sizeof(test_err)), 0);
+	tmp_remove(dir);
+	if (!p)
+		return;
+
+	policy_decide(p, &ev, &v);
+	CHECK(!v.failed);
+	CHECK_STR(verdict_action_name(v.action), "allow");
+
+	ev.connect.port = 80;
+	watchdog_arm();
+	start = now_seconds();
+	policy_decide(p, &ev, &v);
+	alarm(0);
+	CHECK(now_seconds() - start < RUNAWAY_SECONDS_MAX);
+	CHECK(v.failed);
+	CHECK_STR(v.error, "10-rule.lua:6: instruction budget of 1000 exhausted");
+	policy_unref(p);
+}
+
 static void policy_dns_budget_gives_servfail(void)
 {
 	struct policy_event ev = dns_event("example.com");
@@ -535,6 +579,7 @@ UNIT_MAIN(UNIT_TEST(policy_sandbox_control_can_pass),
 	  UNIT_TEST(policy_pattern_bomb_function_call_fails_closed),
 	  UNIT_TEST(policy_pattern_bomb_method_call_fails_closed),
 	  UNIT_TEST(policy_pcall_cannot_swallow_budget),
+	  UNIT_TEST(policy_budget_counts_only_long_calls),
 	  UNIT_TEST(policy_dns_budget_gives_servfail),
 	  UNIT_TEST(policy_load_loop_hits_budget),
 	  UNIT_TEST(policy_string_growth_hits_memory_limit),

@@ -5,10 +5,12 @@
 -- runs the same dispatch, validation and fail-closed code as the gateway.
 -- testing.decide() enforces the gateway's instruction budget with a count
 -- hook, so a rule that loops fails closed in a spec as it does in the
--- gateway, instead of hanging the test run. What differs from production:
--- the memory cap is not enforced, and the string metatable is not hardened
--- (the gateway removes string.dump from it and hides it from
--- getmetatable("")).
+-- gateway, instead of hanging the test run. It counts from a decision's
+-- first instruction, while the gateway starts counting once a decision has
+-- run for a millisecond or two, so a spec is the stricter of the two. What
+-- else differs from production: the memory cap is not enforced, and the
+-- string metatable is not hardened (the gateway removes string.dump from it
+-- and hides it from getmetatable("")).
 --
 -- This module uses io and os and is meant for specs only; the gateway never
 -- loads it.
