@@ -8,6 +8,9 @@
  *   matchers	checks a sluice.ports() set and a sluice.domains() set, as
  *		an allow list does (the default)
  *   compare	compares the port and the name with ==
+ *   scoped	the same allow list as matchers, given as the handler's
+ *		names and ports scope, so the engine skips the handlers
+ *		whose scope does not cover the event without calling them
  *   empty	returns nil at once, to show the cost of dispatch alone
  *   bridge	no rule files, and a stand-in engine whose decide() returns
  *		a constant verdict, to show the cost of the C bridge alone
@@ -16,9 +19,11 @@
  * Then times policy_decide() on four connect events: one that the first
  * file allows, one that the file in the middle allows, one that the last
  * file allows, and one that no file matches (every handler runs, the
- * default applies). Each decision is
- * timed on its own with CLOCK_MONOTONIC and the median and 99th
- * percentile are printed in microseconds.
+ * default applies). The kinds that match names also time that last event
+ * with a name never seen before in each decision, because the domain sets
+ * remember the names they have looked up. Each decision is timed on its
+ * own with CLOCK_MONOTONIC and the median and 99th percentile are printed
+ * in microseconds.
  *
  * The number of iterations is bounded (at most 1,000,000) and the program
  * stops by itself.
@@ -27,6 +32,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +49,8 @@ static const char usage[] =
     "-l LUA_DIR\n"
     "  -n  decisions timed per event (default 20000, at most 1000000)\n"
     "  -r  rule files in the generated directory (default 50)\n"
-    "  -k  handler kind: matchers (default), compare, empty or bridge\n"
+    "  -k  handler kind: matchers (default), scoped, compare, empty or "
+    "bridge\n"
     "  -l  directory that contains sluice/init.lua\n";
 
 static void bench_write_handler(FILE *f, const char *kind, int i)
@@ -66,6 +73,21 @@ static void bench_write_handler(FILE *f, const char *kind, int i)
 		    "  end,\n"
 		    "}\n",
 		    i, i, i);
+	} else if (!strcmp(kind, "scoped")) {
+		fprintf(f,
+			"local sluice = require \"sluice\"\n"
+			"\n"
+			"return {\n"
+			"  connect = {\n"
+			"    names = { \"svc%d.example.com\", "
+			"\"*.svc%d.example.net\" },\n"
+			"    ports = { 80, 443, \"8000-8099\" },\n"
+			"    handler = function(c)\n"
+			"      return sluice.allow{ reason = \"service %d\" }\n"
+			"    end,\n"
+			"  },\n"
+			"}\n",
+			i, i, i);
 	} else {
 		fprintf(f,
 			"local sluice = require \"sluice\"\n"
@@ -174,11 +196,16 @@ static int bench_compare(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Time @iterations decisions of @ev; print median and p99. */
+/*
+ * Time @iterations decisions of @ev; print median and p99. With @fresh,
+ * each decision gets a connect name that no decision had before.
+ */
 static int bench_event(struct policy *p, const char *label,
 		       const struct policy_event *ev, const char *expected,
-		       long iterations, double *samples)
+		       long iterations, double *samples, bool fresh)
 {
+	struct policy_event each = *ev;
+	char name[64];
 	struct verdict v;
 	double start;
 	long i;
@@ -193,8 +220,13 @@ static int bench_event(struct policy *p, const char *label,
 	for (i = 0; i < iterations / 10; i++)
 		policy_decide(p, ev, &v);
 	for (i = 0; i < iterations; i++) {
+		if (fresh) {
+			snprintf(name, sizeof(name), "n%ld.unknown.example.org",
+				 i);
+			each.connect.name = name;
+		}
 		start = bench_now_us();
-		policy_decide(p, ev, &v);
+		policy_decide(p, &each, &v);
 		samples[i] = bench_now_us() - start;
 	}
 
@@ -246,7 +278,8 @@ int main(int argc, char **argv)
 	}
 	if (!opts.lua_dir || iterations < 100 ||
 	    iterations > BENCH_ITERATIONS_MAX || files < 1 || files > 1000 ||
-	    (strcmp(kind, "matchers") && strcmp(kind, "compare") &&
+	    (strcmp(kind, "matchers") && strcmp(kind, "scoped") &&
+	     strcmp(kind, "compare") &&
 	     strcmp(kind, "empty") && strcmp(kind, "bridge"))) {
 		fputs(usage, stderr);
 		return 2;
@@ -287,24 +320,28 @@ int main(int argc, char **argv)
 	if (strcmp(kind, "empty") && strcmp(kind, "bridge")) {
 		ev.connect.name = "api.svc0.example.net";
 		if (bench_event(p, "allowed by the first file", &ev, "allow",
-				iterations, samples))
+				iterations, samples, false))
 			goto out;
 		snprintf(label, sizeof(label), "allowed by file %d", files / 2);
 		snprintf(last, sizeof(last), "svc%d.example.com",
 			 files / 2 - 1);
 		ev.connect.name = last;
 		if (files >= 4 && bench_event(p, label, &ev, "allow",
-					      iterations, samples))
+					      iterations, samples, false))
 			goto out;
 		snprintf(last, sizeof(last), "svc%d.example.com", files - 1);
 		ev.connect.name = last;
 		if (bench_event(p, "allowed by the last file", &ev, "allow",
-				iterations, samples))
+				iterations, samples, false))
 			goto out;
 	}
 	ev.connect.name = "unknown.example.org";
 	if (bench_event(p, "no match, default deny", &ev, "deny", iterations,
-			samples))
+			samples, false))
+		goto out;
+	if ((!strcmp(kind, "matchers") || !strcmp(kind, "scoped")) &&
+	    bench_event(p, "no match, new name each time", &ev, "deny",
+			iterations, samples, true))
 		goto out;
 
 	policy_stats(p, &st);

@@ -33,6 +33,47 @@ static void policy_allow_by_name(void)
 	policy_unref(p);
 }
 
+/* Scoped handlers get the name and port of events from the core; a dns
+ * event, which has no port, reaches a dns handler scoped by name. */
+static void policy_scoped_handlers_through_c(void)
+{
+	struct policy_event ev = connect_event(443, "api.example.com");
+	struct policy *p = load_source(
+	    "local sluice = require \"sluice\"\n"
+	    "return {\n"
+	    "  connect = { names = \"*.example.com\", ports = { 443 },\n"
+	    "    handler = function(c) return sluice.allow() end },\n"
+	    "  dns = { names = \"example.com\",\n"
+	    "    handler = function(q) return sluice.allow() end },\n"
+	    "}\n",
+	    0);
+	struct verdict v;
+
+	CHECK(p);
+	if (!p)
+		return;
+	policy_decide(p, &ev, &v);
+	CHECK_STR(verdict_action_name(v.action), "allow");
+	CHECK_STR(v.rule, "10-rule.lua:4");
+
+	ev.connect.port = 80;
+	policy_decide(p, &ev, &v);
+	CHECK_STR(verdict_action_name(v.action), "deny");
+	CHECK(v.is_default);
+	CHECK(!v.failed);
+
+	ev = connect_event(443, NULL);
+	policy_decide(p, &ev, &v);
+	CHECK(v.is_default);
+	CHECK(!v.failed);
+
+	ev = dns_event("example.com");
+	policy_decide(p, &ev, &v);
+	CHECK_STR(verdict_action_name(v.action), "allow");
+	CHECK(!v.failed);
+	policy_unref(p);
+}
+
 /* The line of a constructor called through pcall() (a C function) and of
  * one called again at the same place, as the core's constructor front
  * finds them. */
@@ -716,6 +757,7 @@ UNIT_MAIN(UNIT_TEST(policy_allow_by_name), UNIT_TEST(policy_deny_with_reason),
 	  UNIT_TEST(policy_dns_rewrite_answers),
 	  UNIT_TEST(policy_handler_error_fails_closed),
 	  UNIT_TEST(policy_constructor_line_through_c),
+	  UNIT_TEST(policy_scoped_handlers_through_c),
 	  UNIT_TEST(policy_constructor_front_cases),
 	  UNIT_TEST(policy_event_fields_do_not_linger),
 	  UNIT_TEST(policy_unknown_event_field_fails_closed),

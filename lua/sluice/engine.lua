@@ -31,8 +31,9 @@ assert(verdict.fields(sluice.allow()),
 
 local getinfo = debug.getinfo
 local pcall, xpcall, error, pairs, ipairs = pcall, xpcall, error, pairs, ipairs
-local type, tostring, setmetatable = type, tostring, setmetatable
+local type, tostring, setmetatable, rawget = type, tostring, setmetatable, rawget
 local verdict_fields, check_fit = verdict.fields, verdict.check_fit
+local name_parts = require("sluice.match").name_parts
 
 local copy_table, bytewise_less = loader.copy_table, loader.bytewise_less
 local positioned, describe_value = loader.positioned, loader.describe_value
@@ -124,6 +125,30 @@ function Generation:add_file(name, source)
   return true
 end
 
+-- Candidate lists of a scoped handler list, remembered for this many names.
+local MAX_CANDIDATES = 256
+
+local NONE = {}
+
+-- Build the index of the names scopes of a handler list: for each name and
+-- each "*." domain in them, the indices of the handlers that list it.
+local function index_names(list)
+  local index = { exact = {}, below = {} }
+  for i = 1, #list do
+    local names = list.names[i]
+    if names then
+      for side, patterns in pairs({ exact = names.exact, below = names.below }) do
+        for text in pairs(patterns) do
+          local indices = index[side][text] or {}
+          index[side][text] = indices
+          indices[#indices + 1] = i
+        end
+      end
+    end
+  end
+  return index
+end
+
 ---Close the generation: order the files by name and prepare dispatch. Fails
 ---when any add_file() call failed, with that first error.
 ---@return boolean ok
@@ -145,13 +170,20 @@ function Generation:finish()
       if handler then
         local rule, source, line = table.unpack(file.locations[kind])
         list[#list + 1] = { fn = handler, rule = rule, file = source, line = line,
-          audit = file.mode == "audit" }
+          audit = file.mode == "audit", scope = file.scopes[kind] }
       end
     end
-    list.fns = {}
+    -- Flat arrays for the dispatch loop; false marks a handler without a
+    -- names or ports scope.
+    list.fns, list.names, list.ports, list.scoped = {}, {}, {}, false
+    list.candidates, list.candidate_count = {}, 0
     for i, entry in ipairs(list) do
       list.fns[i] = entry.fn
+      list.names[i] = entry.scope and entry.scope.names or false
+      list.ports[i] = entry.scope and entry.scope.ports or false
+      list.scoped = list.scoped or entry.scope ~= nil
     end
+    list.name_index = index_names(list)
     self.dispatch[kind] = list
   end
   self.finished = true
@@ -220,39 +252,113 @@ local function locate_error(err)
   return err
 end
 
+-- Take the verdict result that handler i returned. Returns "decided" and
+-- the verdict's fields, "failed" and an error message, or nothing when
+-- dispatch goes on (a log verdict, or a verdict of an audit-mode file).
+local function take_result(gen, handlers, i, kind, state, result)
+  local entry = handlers[i]
+  local fields = verdict_fields(result)
+  if not fields then
+    return "failed", ("%s: %s handler returned %s, expected a verdict or nil"):format(
+      entry.rule, kind, describe_value(result))
+  end
+  local misfit = check_fit(fields, kind)
+  if misfit then
+    return "failed", ("%s: %s"):format(fields.rule or entry.rule, misfit)
+  end
+
+  local rule = fields.rule or entry.rule
+  local hits = counter(gen, rule, fields.file or entry.file, fields.line or entry.line)
+  hits.hits = hits.hits + 1
+  if fields.action == "log" then
+    state.tags = state.tags or {}
+    add_tags(state.tags, fields.tags)
+    return nil
+  end
+  if not entry.audit then
+    return "decided", fields
+  end
+  state.audit = state.audit or {}
+  state.audit[#state.audit + 1] = { rule = rule, action = fields.action, reason = fields.reason }
+  return nil
+end
+
+-- Return the indices, in order, of the handlers whose names scope covers
+-- name (or that have none), from the list's memo or computed and remembered.
+local function name_candidates(handlers, name)
+  local key = name or false
+  local memo = handlers.candidates
+  local list = memo[key]
+  if list then
+    return list
+  end
+
+  -- Mark the handlers whose names scope has the name or a domain above it,
+  -- from the index that finish() built of all the list's scopes.
+  local index, covered = handlers.name_index, {}
+  if type(name) == "string" then
+    local parts = name_parts(name)
+    for _, i in ipairs(index.exact[parts[1]] or NONE) do
+      covered[i] = true
+    end
+    for j = 2, #parts do
+      for _, i in ipairs(index.below[parts[j]] or NONE) do
+        covered[i] = true
+      end
+    end
+  end
+  list = {}
+  for i = 1, #handlers do
+    if covered[i] or not handlers.names[i] then
+      list[#list + 1] = i
+    end
+  end
+  if handlers.candidate_count >= MAX_CANDIDATES then
+    memo = {}
+    handlers.candidates, handlers.candidate_count = memo, 0
+  end
+  memo[key] = list
+  handlers.candidate_count = handlers.candidate_count + 1
+  return list
+end
+
 -- Call the handlers in order until one decides. Returns "decided" and the
 -- verdict's fields, "failed" and an error message, or nothing when no handler
 -- decided. Raised errors leave the running handler's index in state.index.
-function run_handlers(gen, handlers, kind, view, state)
+function run_handlers(gen, handlers, kind, view, state, event)
   local fns = handlers.fns
-  for i = 1, #fns do
-    state.index = i
-    local result = fns[i](view)
-
-    if result ~= nil then
-      local entry = handlers[i]
-      local fields = verdict_fields(result)
-      if not fields then
-        return "failed", ("%s: %s handler returned %s, expected a verdict or nil"):format(
-          entry.rule, kind, describe_value(result))
-      end
-      local misfit = check_fit(fields, kind)
-      if misfit then
-        return "failed", ("%s: %s"):format(fields.rule or entry.rule, misfit)
-      end
-
-      local rule = fields.rule or entry.rule
-      local hits = counter(gen, rule, fields.file or entry.file, fields.line or entry.line)
-      hits.hits = hits.hits + 1
-      if fields.action == "log" then
-        state.tags = state.tags or {}
-        add_tags(state.tags, fields.tags)
-      else
-        if not entry.audit then
-          return "decided", fields
+  if not handlers.scoped then
+    for i = 1, #fns do
+      state.index = i
+      local result = fns[i](view)
+      if result ~= nil then
+        local outcome, detail = take_result(gen, handlers, i, kind, state, result)
+        if outcome then
+          return outcome, detail
         end
-        state.audit = state.audit or {}
-        state.audit[#state.audit + 1] = { rule = rule, action = fields.action, reason = fields.reason }
+      end
+    end
+    return nil
+  end
+
+  -- Scoped handlers: only those whose names scope covers the event's name,
+  -- and of them only those whose ports scope covers its port. rawget: the
+  -- event is strict, and dns events have no port field. The ports test
+  -- reads the set's single ports inline, because a call per handler costs
+  -- as much as calling the handler.
+  local port_scopes, port = handlers.ports, rawget(event, "port")
+  local order = name_candidates(handlers, rawget(event, "name"))
+  for k = 1, #order do
+    local i = order[k]
+    local ports = port_scopes[i]
+    if not ports or ports.single[port] or ports:contains(port) then
+      state.index = i
+      local result = fns[i](view)
+      if result ~= nil then
+        local outcome, detail = take_result(gen, handlers, i, kind, state, result)
+        if outcome then
+          return outcome, detail
+        end
       end
     end
   end
@@ -316,7 +422,7 @@ function Generation:decide(event, into)
   local state = self.scratch
   state.index, state.tags, state.audit = 0, nil, nil
   self.point_view(event, kind)
-  local ok, outcome, detail = xpcall(run_handlers, locate_error, self, handlers, kind, self.view, state)
+  local ok, outcome, detail = xpcall(run_handlers, locate_error, self, handlers, kind, self.view, state, event)
   self.point_view(nil)
   local d = decision_table(into)
   d.tags = state.tags or (into and NO_TAGS or {})
@@ -367,14 +473,21 @@ function Generation:interrupted_tags()
   return self.scratch.tags
 end
 
----List the rule files in dispatch order.
+---List the rule files in dispatch order. A scoped handler is listed with
+---its scope, as in "connect (names, ports)".
 ---@return {file: string, handlers: string[], mode: "enforce"|"audit"}[]
 function Generation:order()
   local list = {}
   for _, file in ipairs(self.files) do
     local handlers = {}
     for _, kind in ipairs(EVENT_TYPES) do
-      if file.handlers[kind] then
+      local scope = file.scopes[kind]
+      if scope then
+        local keys = {}
+        keys[#keys + 1] = scope.names and "names" or nil
+        keys[#keys + 1] = scope.ports and "ports" or nil
+        handlers[#handlers + 1] = ("%s (%s)"):format(kind, table.concat(keys, ", "))
+      elseif file.handlers[kind] then
         handlers[#handlers + 1] = kind
       end
     end

@@ -119,8 +119,8 @@ local function edit_distance(a, b)
 end
 
 -- Return " (did you mean 'connect'?)" for a key close to a valid one, or "".
-local function suggestion(key)
-  for _, valid in ipairs(RULE_KEYS) do
+local function suggestion(key, valid_keys)
+  for _, valid in ipairs(valid_keys or RULE_KEYS) do
     if key:lower() == valid or edit_distance(key:lower(), valid) <= 2 then
       return (" (did you mean '%s'?)"):format(valid)
     end
@@ -278,6 +278,76 @@ function new_env(gen)
   return env
 end
 
+-- The keys of a scoped handler, { names = ..., ports = ..., handler = fn }.
+local SCOPE_KEYS = { "handler", "names", "ports" }
+local IS_SCOPE_KEY = { handler = true, names = true, ports = true }
+
+-- Build the set of a scope's names or ports from what the rule gave: a set
+-- from sluice.domains() or sluice.ports(), one pattern or port, or an array.
+-- Returns the set or nil and an error message.
+local function scope_set(what, value)
+  local kind = what == "names" and "sluice.DomainSet" or "sluice.PortSet"
+  if getmetatable(value) == kind then
+    return value
+  end
+  if type(value) == "string" or type(value) == "number" then
+    value = { value }
+  end
+  if type(value) ~= "table" or getmetatable(value) ~= nil then
+    return nil, ("%s must be %s or an array, got %s"):format(what,
+      what == "names" and "a domain pattern, a sluice.domains{} set" or "a port, a range, a sluice.ports() set",
+      describe_value(value))
+  end
+  if value[1] == nil then
+    return nil, ("%s is empty, so the handler would never run; leave %s out to run it for every event"):format(
+      what, what)
+  end
+  local ok, set = pcall(what == "names" and sluice.domains or sluice.ports, value)
+  if not ok then
+    -- The message of sluice.domains or sluice.ports, without its position and function name.
+    local message = tostring(set):gsub("^[^\n]-:%d+: ", ""):gsub("^%a+: ", "")
+    return nil, ("%s: %s"):format(what, message)
+  end
+  return set
+end
+
+-- Check a scoped handler, { names = ..., ports = ..., handler = fn }, of
+-- event type kind. Returns the handler and its scope { names =, ports = },
+-- or nil and an error message.
+local function check_scope(kind, value)
+  if getmetatable(value) ~= nil then
+    return nil, ("handler '%s' must be a Lua function or a plain table, got %s"):format(
+      kind, describe_value(value))
+  end
+  for key in next, value do
+    if not IS_SCOPE_KEY[key] then
+      return nil, ("unknown key '%s' in the '%s' table%s; expected %s"):format(
+        tostring(key), kind, type(key) == "string" and suggestion(key, SCOPE_KEYS) or "",
+        table.concat(SCOPE_KEYS, ", "))
+    end
+  end
+  local handler = value.handler
+  if type(handler) ~= "function" or getinfo(handler, "S").what ~= "Lua" then
+    return nil, ("the '%s' table needs handler = function(...) ... end, got %s"):format(
+      kind, describe_value(handler))
+  end
+  if value.ports ~= nil and kind == "dns" then
+    return nil, "dns events have no port, so a dns handler cannot be scoped by ports"
+  end
+
+  local scope = {}
+  for _, what in ipairs({ "names", "ports" }) do
+    if value[what] ~= nil then
+      local set, err = scope_set(what, value[what])
+      if not set then
+        return nil, err
+      end
+      scope[what] = set
+    end
+  end
+  return handler, scope
+end
+
 -- Check the table a rule file returned. Returns the file entry or nil and an error message.
 local function check_rules_table(name, rules, source)
   local where = ("%s:%d"):format(name, last_line(source))
@@ -290,7 +360,7 @@ local function check_rules_table(name, rules, source)
     return nil, ("%s: the returned table has a metatable; return a plain table of handlers"):format(where)
   end
 
-  local entry = { file = name, handlers = {}, locations = {}, mode = "enforce" }
+  local entry = { file = name, handlers = {}, scopes = {}, locations = {}, mode = "enforce" }
   for key, value in next, rules do
     local at = where
     if type(value) == "function" then
@@ -310,11 +380,19 @@ local function check_rules_table(name, rules, source)
       end
       entry.mode = value
     elseif IS_EVENT_TYPE[key] then
-      if type(value) ~= "function" or getinfo(value, "S").what ~= "Lua" then
-        return nil, ("%s: handler '%s' must be a Lua function, got %s"):format(at, key, describe_value(value))
+      local handler, scope = value, nil
+      if type(value) == "table" and not verdict_fields(value) then
+        handler, scope = check_scope(key, value)
+        if not handler then
+          return nil, ("%s: %s"):format(at, scope)
+        end
+      elseif type(value) ~= "function" or getinfo(value, "S").what ~= "Lua" then
+        return nil, ("%s: handler '%s' must be a Lua function or a table with names, ports and handler, got %s"):format(
+          at, key, describe_value(value))
       end
-      entry.handlers[key] = value
-      entry.locations[key] = { function_location(value) }
+      entry.handlers[key] = handler
+      entry.scopes[key] = scope
+      entry.locations[key] = { function_location(handler) }
     else
       return nil, ("%s: unknown key '%s' in the returned table%s; expected dns, connect, tls, http or mode"):format(
         at, key, suggestion(key))
@@ -326,7 +404,7 @@ end
 ---Compile rule file name in a fresh sandbox for generation gen, run it and
 ---check the table of handlers it returns. gen provides modules (a cache),
 ---read_module, print and finished, for the file's require().
----@return table|nil entry {file, handlers, locations, mode} of the file
+---@return table|nil entry {file, handlers, scopes, locations, mode} of the file
 ---@return string|nil err "file.lua:LINE: message" when the file is rejected
 function loader.compile(gen, name, source)
   if type(name) ~= "string" or not name:match("^[^/]+%.lua$") then

@@ -172,22 +172,43 @@ end
 local DomainSet = {}
 local domain_set_meta = { __index = DomainSet, __metatable = "sluice.DomainSet" }
 
+-- The names that sets looked up last, split once for all sets: for
+-- "WWW.Example.com." the array { "www.example.com", "example.com", "com" },
+-- the normalized name and then each domain above it.
+local split_names = { memo = {}, memo_count = 0 }
+
+local function split_name(name)
+  local parts = split_names.memo[name]
+  if parts then
+    return parts
+  end
+  local normalized = normalize_name(name)
+  parts = { normalized }
+  local dot = find(normalized, ".", 1, true)
+  while dot do
+    parts[#parts + 1] = sub(normalized, dot + 1)
+    dot = find(normalized, ".", dot + 1, true)
+  end
+  return memo_put(split_names, name, parts)
+end
+
+---Split a name for lookups in domain sets: the array of the normalized name
+---and then each domain above it ("www.example.com", "example.com", "com").
+---The array is shared and must not be changed. For the engine, not rules.
+---@param name string
+---@return string[]
+match.name_parts = split_name
+
 local function domain_set_lookup(set, name)
-  name = normalize_name(name)
-  if set.exact[name] then
+  local parts = split_name(name)
+  if set.exact[parts[1]] then
     return true
   end
-
   local below = set.below
-  if next(below) == nil then
-    return false
-  end
-  local dot = find(name, ".", 1, true)
-  while dot do
-    if below[sub(name, dot + 1)] then
+  for i = 2, #parts do
+    if below[parts[i]] then
       return true
     end
-    dot = find(name, ".", dot + 1, true)
   end
   return false
 end

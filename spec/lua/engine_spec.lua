@@ -421,12 +421,14 @@ describe("engine load errors", function()
 
   it("rejects a handler that is not a function at its line", function()
     local err = load_error({ ["10-a.lua"] = 'return {\n  dns = "allow",\n}\n' })
-    assert.are.equal("10-a.lua:2: handler 'dns' must be a Lua function, got the string \"allow\"", err)
+    assert.are.equal("10-a.lua:2: handler 'dns' must be a Lua function or a table with names, ports and handler, "
+      .. "got the string \"allow\"", err)
   end)
 
   it("rejects a C function as a handler", function()
     local err = load_error({ ["10-a.lua"] = "return { dns = print }\n" })
-    assert.truthy(err:find("handler 'dns' must be a Lua function, got a function value", 1, true), err)
+    assert.truthy(err:find("handler 'dns' must be a Lua function or a table with names, ports and handler, "
+      .. "got a function value", 1, true), err)
   end)
 
   it("rejects an unknown mode", function()
