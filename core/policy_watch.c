@@ -9,9 +9,9 @@
  * decision about a third slower. So a protected call starts without a
  * hook, and a timer on the thread's CPU clock ticks every
  * POLICY_WATCH_TICK_NS of CPU time the thread uses. The signal handler
- * notes which call is running; when the next tick finds the same call
- * still running, that call has used at least one tick of CPU time, and
- * the handler installs the budget's count hook on its state. Lua documents
+ * notes which call is running. When the next tick finds the same call
+ * still running, that call has used at least one tick of CPU time, so the
+ * handler installs the budget's count hook on its state. Lua documents
  * lua_sethook() as safe to call from a signal handler: the running VM sees
  * the hook at its next jump, call or return, so a loop cannot avoid it.
  *
