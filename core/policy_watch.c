@@ -11,8 +11,9 @@
  * POLICY_WATCH_TICK_NS of CPU time the thread uses. The signal handler
  * notes which call is running. When the next tick finds the same call
  * still running, that call has used at least one tick of CPU time, so the
- * handler installs the budget's count hook on its state. Lua documents
- * lua_sethook() as safe to call from a signal handler: the running VM sees
+ * handler installs the budget's count hook on its state. Lua 5.4's
+ * ldebug.c allows lua_sethook() in a signal handler, and the standalone
+ * lua interpreter stops a script on Ctrl-C this way. The running VM sees
  * the hook at its next jump, call or return, so a loop cannot avoid it.
  *
  * The instruction budget therefore counts from the moment a call is
