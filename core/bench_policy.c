@@ -279,8 +279,8 @@ int main(int argc, char **argv)
 	if (!opts.lua_dir || iterations < 100 ||
 	    iterations > BENCH_ITERATIONS_MAX || files < 1 || files > 1000 ||
 	    (strcmp(kind, "matchers") && strcmp(kind, "scoped") &&
-	     strcmp(kind, "compare") &&
-	     strcmp(kind, "empty") && strcmp(kind, "bridge"))) {
+	     strcmp(kind, "compare") && strcmp(kind, "empty") &&
+	     strcmp(kind, "bridge"))) {
 		fputs(usage, stderr);
 		return 2;
 	}

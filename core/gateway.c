@@ -108,6 +108,7 @@ static void gateway_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gateway_reap(gw, now);
 		dns_tick(gw, now);
 		pcap_flush();
+		log_ratelimit_flush(false);
 	}
 }
 

@@ -12,6 +12,9 @@
 
 enum log_level log_max_level = LOG_INFO;
 
+/* Rate-limited call sites that have suppressed lines not yet reported. */
+static struct log_ratelimit *log_suppressing;
+
 static const char *const log_level_names[] = {
 	[LOG_ERR] = "error",
 	[LOG_WARN] = "warning",
@@ -125,6 +128,11 @@ bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned long *suppressed)
 	}
 
 	if (rl->printed >= LOG_RATELIMIT_BURST) {
+		if (!rl->listed) {
+			rl->next = log_suppressing;
+			log_suppressing = rl;
+			rl->listed = true;
+		}
 		rl->suppressed++;
 		return false;
 	}
@@ -133,4 +141,45 @@ bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned long *suppressed)
 	*suppressed = rl->suppressed;
 	rl->suppressed = 0;
 	return true;
+}
+
+/* Length of the part of @fmt before its first conversion. */
+static int log_format_prefix(const char *fmt)
+{
+	const char *conversion = strchr(fmt, '%');
+
+	return conversion ? (int)(conversion - fmt) : (int)strlen(fmt);
+}
+
+/**
+ * log_ratelimit_flush() - report lines that rate-limited call sites suppressed
+ * @all:	report every count, as at exit; otherwise only the counts of
+ *		call sites whose window is over
+ *
+ * A call site that suppressed lines and then went quiet would otherwise
+ * never report them. Each report names the call site by the start of its
+ * message format, up to the first conversion.
+ */
+void log_ratelimit_flush(bool all)
+{
+	struct log_ratelimit **link = &log_suppressing, *rl;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	while ((rl = *link)) {
+		if (rl->suppressed && !all &&
+		    ts.tv_sec - rl->window_start < LOG_RATELIMIT_SECONDS) {
+			link = &rl->next;
+			continue;
+		}
+
+		if (rl->suppressed && rl->level <= log_max_level)
+			log_msg(rl->level,
+				"(%lu similar messages suppressed: %.*s...)",
+				rl->suppressed, log_format_prefix(rl->fmt),
+				rl->fmt);
+		rl->suppressed = 0;
+		rl->listed = false;
+		*link = rl->next;
+	}
 }

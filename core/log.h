@@ -26,11 +26,20 @@ enum log_level {
  * @window_start:	start of the current window, seconds (monotonic)
  * @printed:		lines printed in the current window
  * @suppressed:		lines dropped since the last printed line
+ * @fmt:		format of the call site's message, to name it when
+ *			log_ratelimit_flush() reports suppressed lines
+ * @level:		level of the call site's message
+ * @next:		next call site with suppressed lines
+ * @listed:		the call site is on the list of log_ratelimit_flush()
  */
 struct log_ratelimit {
 	int64_t window_start;
 	unsigned printed;
 	unsigned long suppressed;
+	const char *fmt;
+	enum log_level level;
+	struct log_ratelimit *next;
+	bool listed;
 };
 
 /* Lines a rate-limited call site may print per window, and the window. */
@@ -46,6 +55,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_msg_errno(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned long *suppressed);
+void log_ratelimit_flush(bool all);
 
 /* The level test comes first, so arguments cost nothing when it is off. */
 #define log_at(level, ...)                                                     \
@@ -66,19 +76,24 @@ bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned long *suppressed);
 /**
  * log_ratelimited() - log at most LOG_RATELIMIT_BURST lines per window from
  * this call site, then report how many were suppressed
+ *
+ * The count is printed before the call site's next line, or by
+ * log_ratelimit_flush() once the window is over.
  */
-#define log_ratelimited(level, ...)                                            \
+#define log_ratelimited(severity, format, ...)                                 \
 	do {                                                                   \
-		static struct log_ratelimit rl_;                               \
+		static struct log_ratelimit rl_ = {.fmt = (format),            \
+						   .level = (severity)};       \
 		unsigned long dropped_;                                        \
-		if ((level) > log_max_level)                                   \
+		if ((severity) > log_max_level)                                \
 			break;                                                 \
 		if (!log_ratelimit_allow(&rl_, &dropped_))                     \
 			break;                                                 \
 		if (dropped_)                                                  \
-			log_msg((level), "(%lu similar messages suppressed)",  \
+			log_msg((severity),                                    \
+				"(%lu similar messages suppressed)",           \
 				dropped_);                                     \
-		log_msg((level), __VA_ARGS__);                                 \
+		log_msg((severity), format, ##__VA_ARGS__);                    \
 	} while (0)
 
 #endif /* SLUICE_LOG_H */

@@ -148,6 +148,7 @@ static int main_run(struct sluice *s)
 	log_info("sluice %s running", SLUICE_VERSION);
 	ev_run(loop, 0);
 
+	log_ratelimit_flush(true);
 	stats_print(stderr, 0);
 	gateway_print_rules(&s->gw, stderr);
 	gateway_shutdown(&s->gw);

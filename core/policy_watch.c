@@ -103,7 +103,7 @@ bool policy_watch_start(void)
 
 fail:
 	log_warn_perror("policy: no CPU-time watch for Lua calls, "
-			     "counting every instruction instead");
+			"counting every instruction instead");
 	return false;
 }
 

@@ -468,7 +468,8 @@ static void policy_budget_counts_only_long_calls(void)
 	alarm(0);
 	CHECK(now_seconds() - start < RUNAWAY_SECONDS_MAX);
 	CHECK(v.failed);
-	CHECK_STR(v.error, "10-rule.lua:6: instruction budget of 1000 exhausted");
+	CHECK_STR(v.error,
+		  "10-rule.lua:6: instruction budget of 1000 exhausted");
 	policy_unref(p);
 }
 
