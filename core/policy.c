@@ -302,6 +302,8 @@ int policy_load(const struct policy_opts *opts, struct policy **out, char *err,
 	ret = policy_list_rules(p->rules_dir, &names, &count, err, errlen);
 	if (ret)
 		goto fail;
+	/* sluice's own modules are loaded: the rule files count strictly. */
+	p->loading = true;
 	args.p = p;
 	for (i = 0; i < count; i++) {
 		args.name = names[i];
@@ -322,6 +324,7 @@ int policy_load(const struct policy_opts *opts, struct policy **out, char *err,
 	lua_gc(p->L, LUA_GCCOLLECT);
 	lua_gc(p->L, LUA_GCGEN, 0, 0);
 	policy_names_free(names, count);
+	p->loading = false;
 	p->refs = 1;
 	*out = p;
 	return 0;

@@ -48,6 +48,9 @@ struct policy_error_count {
  *			unchanged reload
  * @alloc_failed:	an allocation was refused during the current call
  * @steps:		instructions counted in the current call
+ * @loading:		the generation is loading, and its protected calls
+ *			count instructions from the start, so that whether a
+ *			rule file loads does not depend on timing
  * @counting:		the current call runs under the budget's count hook
  * @exhausted:		the budget of the current call is spent
  * @budget_error:	"file.lua:LINE: ..." error raised after exhaustion
@@ -74,6 +77,7 @@ struct policy {
 	uint64_t digest;
 	bool alloc_failed;
 	unsigned long steps;
+	bool loading;
 	volatile bool counting;
 	bool exhausted;
 	char budget_error[256];
@@ -144,9 +148,10 @@ void policy_hook(lua_State *L, lua_Debug *ar);
  * @err:	set to the message on failure
  * @errlen:	size of @err
  *
- * The instruction budget and the memory limit apply to the call; the
- * budget counts from the moment policy_watch_start()'s watch finds the
- * call running long, or from the start without the watch. The Lua
+ * The instruction budget and the memory limit apply to the call. The
+ * budget counts from the call's first instruction while the generation
+ * loads or when the watch is unavailable, and otherwise from the moment
+ * policy_watch_start()'s watch finds the call running long. The Lua
  * stack is empty before and after it, and a failed call is followed by a
  * full garbage collection.
  *

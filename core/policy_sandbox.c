@@ -29,9 +29,11 @@
  * (through symlinks) to a file outside the rules directory.
  *
  * Every entry into Lua goes through policy_pcall(): a protected call with
- * an instruction budget enforced by a count hook, which policy_watch.c
- * installs only once the call has run for a millisecond or two of CPU
- * time (a count hook slows every instruction). When the budget is spent,
+ * an instruction budget enforced by a count hook. While a generation
+ * loads, the hook counts from the first instruction, so a rule file loads
+ * or fails the same way every time. Later calls (decisions) get the hook
+ * from policy_watch.c only once they have run for a millisecond or two of
+ * CPU time, because a count hook slows every instruction. When the budget is spent,
  * the hook records the rule position and switches to a count of 1, raising
  * the same error before every following instruction, so a pcall inside a
  * rule cannot swallow it. A failed call is followed by a full
@@ -207,7 +209,7 @@ int policy_pcall(struct policy *p, lua_CFunction fn, void *arg, char *err,
 	p->steps = 0;
 	p->exhausted = false;
 	p->alloc_failed = false;
-	if (policy_watch_start())
+	if (!p->loading && policy_watch_start())
 		policy_watch_enter(p);
 	else
 		lua_sethook(L, policy_hook, LUA_MASKCOUNT, p->hook_step);

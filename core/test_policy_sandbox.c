@@ -429,13 +429,13 @@ static void policy_pcall_cannot_swallow_budget(void)
 	policy_unref(p);
 }
 
-/* The budget counts only calls that the CPU-time watch finds running long:
- * a short decision over a small budget passes, a looping one fails at it. */
+/* A decision's budget counts only once the CPU-time watch finds it running
+ * long: a short decision over a small budget passes, a looping one fails. */
 static void policy_budget_counts_only_long_calls(void)
 {
 	struct policy_event ev = connect_event(443, NULL);
 	struct policy_opts opts = {
-	    .lua_dir = TEST_LUA_DIR, .generation = 1, .budget = 1000};
+	    .lua_dir = TEST_LUA_DIR, .generation = 1, .budget = 10000};
 	struct policy *p = NULL;
 	struct verdict v;
 	char dir[64];
@@ -447,7 +447,7 @@ static void policy_budget_counts_only_long_calls(void)
 		  "local sluice = require 'sluice'\n"
 		  "return { connect = function(ev)\n"
 		  "  local n = 0\n"
-		  "  for i = 1, 5000 do n = n + i end\n"
+		  "  for i = 1, 10000 do n = n + i end\n"
 		  "  if ev.port == 443 then return sluice.allow() end\n"
 		  "  while true do end\n"
 		  "end }\n");
@@ -469,8 +469,33 @@ static void policy_budget_counts_only_long_calls(void)
 	CHECK(now_seconds() - start < RUNAWAY_SECONDS_MAX);
 	CHECK(v.failed);
 	CHECK_STR(v.error,
-		  "10-rule.lua:6: instruction budget of 1000 exhausted");
+		  "10-rule.lua:6: instruction budget of 10000 exhausted");
 	policy_unref(p);
+}
+
+/* Loading counts from the first instruction: a rule file whose top level
+ * runs past the budget fails every time, however quickly it runs. */
+static void policy_load_budget_counts_from_start(void)
+{
+	struct policy_opts opts = {
+	    .lua_dir = TEST_LUA_DIR, .generation = 1, .budget = 10000};
+	struct policy *p = NULL;
+	char dir[64];
+	int i;
+
+	tmp_create(dir, sizeof(dir));
+	tmp_write(dir, "10-rule.lua",
+		  "local n = 0\n"
+		  "for i = 1, 10000 do n = n + i end\n"
+		  "return {}\n");
+	opts.rules_dir = dir;
+	for (i = 0; i < 5; i++) {
+		CHECK_INT(policy_load(&opts, &p, test_err, sizeof(test_err)),
+			  -ETIME);
+		CHECK_STR(test_err,
+			  "10-rule.lua:2: instruction budget of 10000 exhausted");
+	}
+	tmp_remove(dir);
 }
 
 static void policy_dns_budget_gives_servfail(void)
@@ -581,6 +606,7 @@ UNIT_MAIN(UNIT_TEST(policy_sandbox_control_can_pass),
 	  UNIT_TEST(policy_pattern_bomb_method_call_fails_closed),
 	  UNIT_TEST(policy_pcall_cannot_swallow_budget),
 	  UNIT_TEST(policy_budget_counts_only_long_calls),
+	  UNIT_TEST(policy_load_budget_counts_from_start),
 	  UNIT_TEST(policy_dns_budget_gives_servfail),
 	  UNIT_TEST(policy_load_loop_hits_budget),
 	  UNIT_TEST(policy_string_growth_hits_memory_limit),

@@ -98,11 +98,80 @@ local function new_generation(opts, read_module)
   return gen
 end
 
+-- Return "file:line" of the innermost rule frame and "file:line" of the
+-- handler the engine called (the outermost rule frame), as the gateway
+-- reports them, from stack level level up to the engine.
+local function locate_rule(level)
+  local inner, handler
+  local info = debug.getinfo(level + 1, "Sl")
+  while info do
+    -- A rule frame is a handler ("Lua") or a rule file's top level ("main").
+    if info.what ~= "C" and info.source:sub(1, #MODULE_SOURCE) ~= MODULE_SOURCE then
+      inner = inner or ("%s:%d"):format(info.short_src, info.currentline)
+      handler = ("%s:%d"):format(info.short_src, info.linedefined)
+    elseif info.what == "Lua" and inner then
+      break -- the engine, which called the handler
+    end
+    level = level + 1
+    info = debug.getinfo(level + 1, "Sl")
+  end
+  return inner, handler
+end
+
+-- Run fn() under an instruction budget, as the gateway's count hook does:
+-- once the budget is spent, every instruction raises the same error, so a
+-- pcall in a rule cannot swallow it, until control is back here. A hook
+-- already set (a coverage tool's line hook) keeps getting its events.
+-- Returns pcall's status and error, then the budget message and the
+-- handler location when the budget ran out.
+local function run_budgeted(budget, fn)
+  local message, handler
+  local outer_hook, outer_mask = debug.gethook()
+  outer_mask = outer_hook and outer_mask:gsub("[^crl]", "") or ""
+
+  local function hook(kind, line)
+    if kind ~= "count" then
+      return outer_hook(kind, line)
+    end
+    if debug.getinfo(2, "f").func == run_budgeted then
+      debug.sethook(outer_hook, outer_mask)
+      return
+    end
+    if not message then
+      local inner
+      inner, handler = locate_rule(2)
+      message = ("%s: instruction budget of %d exhausted"):format(inner or "rules engine", budget)
+      debug.sethook(hook, outer_mask, 1)
+    end
+    error(message, 0)
+  end
+
+  debug.sethook(hook, outer_mask, budget)
+  local ok, err = pcall(fn)
+  if outer_hook then
+    debug.sethook(outer_hook, outer_mask)
+  else
+    debug.sethook()
+  end
+  return ok, err, message, handler
+end
+
+-- Add the files to gen, each under the budget counted from its first
+-- instruction as the gateway does while it loads, and finish gen.
 local function add_and_finish(gen, files)
   for _, file in ipairs(files) do
-    local ok, err = gen:add_file(file.name, file.source)
+    local added, add_err
+    local ok, err, message = run_budgeted(budgets[gen], function()
+      added, add_err = gen:add_file(file.name, file.source)
+    end)
+    if message then
+      error(message, 0)
+    end
     if not ok then
       error(err, 0)
+    end
+    if not added then
+      error(add_err, 0)
     end
   end
   local ok, err = gen:finish()
@@ -230,6 +299,8 @@ function testing.tls(spec)
   }, { sni = true, name = true })
   if event.name == nil then
     event.name = event.sni
+  elseif event.name == false then
+    event.name = nil -- a connection to a literal address
   end
   return event
 end
@@ -281,28 +352,11 @@ function testing.http(spec)
   end
   if event.name == nil then
     event.name = event.host
+  elseif event.name == false then
+    event.name = nil -- a connection to a literal address
   end
   event.headers = make_headers(event.headers, event.host)
   return event
-end
-
--- Return "file:line" of the innermost rule frame and "file:line" of the
--- handler the engine called (the outermost rule frame), as the gateway
--- reports them, from stack level level up to the engine.
-local function locate_rule(level)
-  local inner, handler
-  local info = debug.getinfo(level + 1, "Sl")
-  while info do
-    if info.what == "Lua" and info.source:sub(1, #MODULE_SOURCE) ~= MODULE_SOURCE then
-      inner = inner or ("%s:%d"):format(info.short_src, info.currentline)
-      handler = ("%s:%d"):format(info.short_src, info.linedefined)
-    elseif info.what == "Lua" and inner then
-      break -- the engine, which called the handler
-    end
-    level = level + 1
-    info = debug.getinfo(level + 1, "Sl")
-  end
-  return inner, handler
 end
 
 -- The decision the gateway makes when a decision spends its budget.
@@ -326,46 +380,17 @@ end
 ---@param event table from testing.connect(), dns(), tls() or http()
 ---@return table decision
 local function decide(gen, event)
-  local budget = budgets[gen] or DEFAULT_BUDGET
-  local message, handler
-  -- A hook already set (a coverage tool's line hook) keeps getting its events.
-  local outer_hook, outer_mask = debug.gethook()
-  outer_mask = outer_hook and outer_mask:gsub("[^crl]", "") or ""
-
-  -- Like the gateway's hook: once the budget is spent, every instruction
-  -- raises, so a pcall in a rule cannot swallow the error, until control
-  -- is back in this function.
-  local function hook(kind, line)
-    if kind ~= "count" then
-      return outer_hook(kind, line)
-    end
-    if debug.getinfo(2, "f").func == decide then
-      debug.sethook(outer_hook, outer_mask)
-      return
-    end
-    if not message then
-      local inner
-      inner, handler = locate_rule(2)
-      message = ("%s: instruction budget of %d exhausted"):format(inner or "rules engine", budget)
-      debug.sethook(hook, outer_mask, 1)
-    end
-    error(message, 0)
-  end
-
-  debug.sethook(hook, outer_mask, budget)
-  local ok, result = pcall(gen.decide, gen, event)
-  if outer_hook then
-    debug.sethook(outer_hook, outer_mask)
-  else
-    debug.sethook()
-  end
+  local result
+  local ok, err, message, handler = run_budgeted(budgets[gen] or DEFAULT_BUDGET, function()
+    result = gen:decide(event)
+  end)
   if ok then
     return result
   end
   if message then
     return budget_decision(gen, type(event) == "table" and event.event, message, handler)
   end
-  error(result, 0)
+  error(err, 0)
 end
 testing.decide = decide
 

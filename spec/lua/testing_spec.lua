@@ -159,6 +159,12 @@ describe("testing event builders", function()
     assert.are.equal("integer", math.type(e.conn))
   end)
 
+  it("leaves name nil when the spec gives false", function()
+    assert.is_nil(testing.tls{ sni = "example.com", name = false }.name)
+    assert.is_nil(testing.http{ host = "example.com", name = false }.name)
+    assert.are.equal("example.com", testing.http{ host = "example.com" }.name)
+  end)
+
   it("fills http defaults and a Host header", function()
     local e = testing.http{ host = "example.com" }
     assert.are.equal("GET", e.method)
@@ -230,6 +236,21 @@ describe("testing.decide budget", function()
     assert.are.equal("allow", testing.decide(testing.load_files(files), testing.connect{}).action)
     assert.has_error(function() testing.load_files(files, { budget = 0 }) end,
       "testing: budget must be a positive integer, got 0")
+  end)
+
+  it("stops a file whose top level loops, at its line", function()
+    local ok, err = pcall(testing.load_files, { ["10-a.lua"] = "local n = 0\nwhile true do n = n + 1 end\n" })
+    assert.is_false(ok)
+    assert.are.equal("10-a.lua:2: instruction budget of 1000000 exhausted", err)
+    assert.is_nil(debug.gethook())
+  end)
+
+  it("counts a file's load from its first instruction", function()
+    local files = { ["10-a.lua"] = "local n = 0\nfor i = 1, 10000 do n = n + i end\nreturn {}\n" }
+    local ok, err = pcall(testing.load_files, files, { budget = 5000 })
+    assert.is_false(ok)
+    assert.are.equal("10-a.lua:2: instruction budget of 5000 exhausted", err)
+    assert.truthy(testing.load_files(files, { budget = 100000 }))
   end)
 
   it("passes line events on to a hook that was already set", function()
