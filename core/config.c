@@ -625,7 +625,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		if (argc < 3 || argv[2][0] == '-') {
 			fprintf(stderr, "sluice: usage: sluice check RULES_DIR "
-					"[--lua-dir DIR] [--default allow|deny]\n");
+					"[--lua-dir DIR] [--default allow|deny] "
+					"[--rule-budget N] [--rule-memory MIB]\n");
 			return -EINVAL;
 		}
 		cfg->check_dir = argv[2];

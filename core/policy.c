@@ -417,22 +417,44 @@ struct policy_order_args {
 	int files;
 };
 
+/* Return the length of the longest file name in the order table on top of
+ * the stack, so that the columns line up. */
+static int policy_order_name_width(lua_State *L)
+{
+	size_t width = 0, len;
+	lua_Integer i;
+
+	for (i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+		lua_getfield(L, -1, "file");
+		luaL_optlstring(L, -1, "?", &len);
+		if (len > width)
+			width = len;
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
+	return width > 64 ? 64 : (int)width;
+}
+
 static int policy_order_protected(lua_State *L)
 {
 	struct policy_order_args *a = lua_touserdata(L, 1);
 	lua_Integer i, h;
+	int width;
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, a->p->gen_ref);
 	lua_getfield(L, -1, "order");
 	lua_insert(L, -2);
 	lua_call(L, 1, 1);
 	luaL_checktype(L, -1, LUA_TTABLE);
+	width = policy_order_name_width(L);
 
 	for (i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
 		lua_getfield(L, -1, "file");
 		lua_getfield(L, -2, "mode");
-		fprintf(a->out, "%3lld  %s  (%s)", (long long)i,
-			luaL_optstring(L, -2, "?"), luaL_optstring(L, -1, "?"));
+		fprintf(a->out, "%3lld  %-*s  %-9s", (long long)i, width,
+			luaL_optstring(L, -2, "?"),
+			!strcmp(luaL_optstring(L, -1, "?"), "audit") ? "(audit)"
+								   : "(enforce)");
 		lua_pop(L, 2);
 
 		lua_getfield(L, -1, "handlers");

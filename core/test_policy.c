@@ -454,7 +454,7 @@ static void policy_print_order_lists_files(void)
 	n = fread(text, 1, sizeof(text) - 1, f);
 	text[n] = '\0';
 	fclose(f);
-	CHECK_STR(text, "  1  10-audit.lua  (audit)  connect\n"
+	CHECK_STR(text, "  1  10-audit.lua  (audit)    connect\n"
 			"  2  20-allow.lua  (enforce)  connect\n");
 	policy_unref(p);
 }

@@ -128,17 +128,46 @@ local function suggestion(key, valid_keys)
   return ""
 end
 
-local function describe_value(value)
+-- Names of the sets of sluice.match in messages, by their metatable.
+local SET_NAMES = {
+  ["sluice.DomainSet"] = "a sluice.domains{} set",
+  ["sluice.PortSet"] = "a sluice.ports() set",
+  ["sluice.CidrSet"] = "a sluice.cidr() set",
+}
+
+-- Describe value for an error message. A constructor gets the hint to call
+-- it, unless as_handler says that the value was given as a handler.
+local function describe_value(value, as_handler)
   if type(value) == "string" then
     return ("the string %q"):format(#value > 40 and value:sub(1, 40) .. "..." or value)
   end
   if type(value) == "table" and getmetatable(value) == "sluice.constructor" then
+    if as_handler then
+      return ("the constructor %s"):format(tostring(value))
+    end
     return ("the constructor %s itself (call it: %s())"):format(tostring(value), tostring(value))
   end
+  if verdict_fields(value) then
+    return "a verdict"
+  end
   if type(value) == "table" then
-    return "a plain table"
+    return SET_NAMES[getmetatable(value)] or "a plain table"
+  end
+  if type(value) == "function" and getinfo(value, "S").what == "C" then
+    return "a built-in (C) function"
   end
   return ("a %s value"):format(type(value))
+end
+
+-- Return the hint for a value that was given as a handler but is not one.
+local function handler_hint(value)
+  if verdict_fields(value) or getmetatable(value) == "sluice.constructor" then
+    return "; a handler is a function that returns the verdict, as in function(e) return sluice.allow() end"
+  end
+  if type(value) == "function" then
+    return "; a handler must be written in Lua, as in function(e) ... end"
+  end
+  return ""
 end
 
 -- Return the number of the first line of source that assigns key in a table
@@ -298,9 +327,15 @@ local function scope_set(what, value)
       what == "names" and "a domain pattern, a sluice.domains{} set" or "a port, a range, a sluice.ports() set",
       describe_value(value))
   end
-  if value[1] == nil then
+  local key = next(value)
+  if key == nil then
     return nil, ("%s is empty, so the handler would never run; leave %s out to run it for every event"):format(
       what, what)
+  end
+  if value[1] == nil then
+    return nil, ("%s must list its entries as an array, as in %s; got a table with the key %s"):format(
+      what, what == "names" and '{ "example.com" }' or "{ 80, 443 }",
+      type(key) == "string" and ("%q"):format(key) or tostring(key))
   end
   local ok, set = pcall(what == "names" and sluice.domains or sluice.ports, value)
   if not ok then
@@ -316,8 +351,8 @@ end
 -- or nil and an error message.
 local function check_scope(kind, value)
   if getmetatable(value) ~= nil then
-    return nil, ("handler '%s' must be a Lua function or a plain table, got %s"):format(
-      kind, describe_value(value))
+    return nil, ("handler '%s' must be a Lua function or a table with names, ports and handler, got %s%s"):format(
+      kind, describe_value(value, true), handler_hint(value))
   end
   for key in next, value do
     if not IS_SCOPE_KEY[key] then
@@ -328,23 +363,25 @@ local function check_scope(kind, value)
   end
   local handler = value.handler
   if type(handler) ~= "function" or getinfo(handler, "S").what ~= "Lua" then
-    return nil, ("the '%s' table needs handler = function(...) ... end, got %s"):format(
-      kind, describe_value(handler))
+    return nil, ("the '%s' table needs handler = function(...) ... end, got %s%s"):format(
+      kind, describe_value(handler, true), handler_hint(handler))
   end
   if value.ports ~= nil and kind == "dns" then
     return nil, "dns events have no port, so a dns handler cannot be scoped by ports"
   end
 
-  local scope = {}
+  local scope
   for _, what in ipairs({ "names", "ports" }) do
     if value[what] ~= nil then
       local set, err = scope_set(what, value[what])
       if not set then
         return nil, err
       end
+      scope = scope or {}
       scope[what] = set
     end
   end
+  -- Without names or ports, the handler runs for every event: no scope.
   return handler, scope
 end
 
@@ -363,7 +400,7 @@ local function check_rules_table(name, rules, source)
   local entry = { file = name, handlers = {}, scopes = {}, locations = {}, mode = "enforce" }
   for key, value in next, rules do
     local at = where
-    if type(value) == "function" then
+    if type(value) == "function" and getinfo(value, "S").what == "Lua" then
       at = function_location(value)
     elseif type(key) == "string" and key:match("^[%a_][%w_]*$") then
       local line = assignment_line(source, key)
@@ -387,8 +424,8 @@ local function check_rules_table(name, rules, source)
           return nil, ("%s: %s"):format(at, scope)
         end
       elseif type(value) ~= "function" or getinfo(value, "S").what ~= "Lua" then
-        return nil, ("%s: handler '%s' must be a Lua function or a table with names, ports and handler, got %s"):format(
-          at, key, describe_value(value))
+        return nil, ("%s: handler '%s' must be a Lua function or a table with names, ports and handler, got %s%s"):format(
+          at, key, describe_value(value, true), handler_hint(value))
       end
       entry.handlers[key] = handler
       entry.scopes[key] = scope

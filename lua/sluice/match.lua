@@ -85,6 +85,8 @@ local function parse_pattern(pattern, what, level)
     problem = "contains non-ASCII characters; write the punycode form (xn--...)"
   elseif text == "" then
     problem = "is empty"
+  elseif text == "*" then
+    problem = "needs a domain after '*.', as in *.example.com; there is no pattern for every name"
   elseif #text > MAX_NAME then
     problem = ("is longer than %d characters"):format(MAX_NAME)
   elseif text:find("*", 1, true) then
@@ -468,8 +470,10 @@ function match.ports(...)
       end
     end
     if not first or not last or first > last then
-      error(("ports: invalid port or range %s; expected 0..65535 or \"first-last\""):format(
-        type(entry) == "string" and ("%q"):format(entry) or tostring(entry)), 2)
+      local described = type(entry) == "string" and ("%q"):format(entry)
+        or type(entry) == "number" and tostring(entry)
+        or ("a %s value"):format(type(entry))
+      error(("ports: invalid port or range %s; expected 0..65535 or \"first-last\""):format(described), 2)
     end
 
     if first == last then

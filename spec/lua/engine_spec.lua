@@ -425,10 +425,24 @@ describe("engine load errors", function()
       .. "got the string \"allow\"", err)
   end)
 
-  it("rejects a C function as a handler", function()
-    local err = load_error({ ["10-a.lua"] = "return { dns = print }\n" })
-    assert.truthy(err:find("handler 'dns' must be a Lua function or a table with names, ports and handler, "
-      .. "got a function value", 1, true), err)
+  it("rejects a C function as a handler at its line", function()
+    local err = load_error({ ["10-a.lua"] = "return {\n  dns = print,\n}\n" })
+    assert.are.equal("10-a.lua:2: handler 'dns' must be a Lua function or a table with names, ports and handler, "
+      .. "got a built-in (C) function; a handler must be written in Lua, as in function(e) ... end", err)
+  end)
+
+  it("tells how to turn a verdict into a handler", function()
+    local err = load_error({ ["10-a.lua"] = HEADER .. "return {\n  dns = sluice.allow(),\n}\n" })
+    assert.are.equal("10-a.lua:3: handler 'dns' must be a Lua function or a table with names, ports and handler, "
+      .. "got a verdict; a handler is a function that returns the verdict, as in function(e) return sluice.allow() end",
+      err)
+  end)
+
+  it("does not tell to call a constructor given as a handler", function()
+    local err = load_error({ ["10-a.lua"] = HEADER .. "return {\n  dns = sluice.allow,\n}\n" })
+    assert.are.equal("10-a.lua:3: handler 'dns' must be a Lua function or a table with names, ports and handler, "
+      .. "got the constructor sluice.allow; a handler is a function that returns the verdict, "
+      .. "as in function(e) return sluice.allow() end", err)
   end)
 
   it("rejects an unknown mode", function()

@@ -106,8 +106,8 @@ describe("domain", function()
   it("rejects invalid patterns at the caller's line", function()
     local cases = {
       ['""'] = "is empty",
-      ['"*"'] = "may contain '*' only as its first label, as in *.example.com",
-      ['"*."'] = "may contain '*' only as its first label, as in *.example.com",
+      ['"*"'] = "needs a domain after '*.', as in *.example.com; there is no pattern for every name",
+      ['"*."'] = "needs a domain after '*.', as in *.example.com; there is no pattern for every name",
       ['"a.*.com"'] = "may contain '*' only as its first label, as in *.example.com",
       ['"**.example.com"'] = "may contain '*' only as its first label, as in *.example.com",
       ['"a..com"'] = "has an empty label",

@@ -203,6 +203,39 @@ describe("scoped handler errors", function()
     local err = load_error({
       ["10-a.lua"] = HEADER .. "return { connect = { ports = 22, handler = sluice.allow() } }\n",
     })
-    assert.truthy(err:find("^10%-a%.lua:2: the 'connect' table needs handler = function"), err)
+    assert.are.equal("10-a.lua:2: the 'connect' table needs handler = function(...) ... end, got a verdict; "
+      .. "a handler is a function that returns the verdict, as in function(e) return sluice.allow() end", err)
+  end)
+
+  it("reject a C function as the handler", function()
+    local err = load_error({ ["10-a.lua"] = "return { connect = { ports = 22, handler = print } }\n" })
+    assert.are.equal("10-a.lua:1: the 'connect' table needs handler = function(...) ... end, "
+      .. "got a built-in (C) function; a handler must be written in Lua, as in function(e) ... end", err)
+  end)
+
+  it("name the kind of set given to the wrong key", function()
+    local err = load_error({ ["10-a.lua"] = scoped("connect", 'ports = sluice.domains{ "example.com" }') })
+    assert.truthy(err:find("ports must be a port, a range, a sluice.ports() set or an array, "
+      .. "got a sluice.domains{} set", 1, true), err)
+  end)
+
+  it("reject names given as table keys", function()
+    local err = load_error({ ["10-a.lua"] = scoped("connect", 'names = { ["example.com"] = true }') })
+    assert.are.equal('10-a.lua:3: names must list its entries as an array, as in { "example.com" }; '
+      .. 'got a table with the key "example.com"', err)
+  end)
+
+  it("name a nested list without an address", function()
+    local err = load_error({ ["10-a.lua"] = scoped("connect", "ports = { { 80, 443 } }") })
+    assert.are.equal('10-a.lua:3: ports: invalid port or range a table value; expected 0..65535 or "first-last"',
+      err)
+  end)
+
+  it("treat a table without names or ports as a plain handler", function()
+    local gen = testing.load_files({
+      ["10-a.lua"] = HEADER .. "return { connect = { handler = function(c) return sluice.allow() end } }\n",
+    })
+    assert.are.same({ "connect" }, gen:order()[1].handlers)
+    assert.are.equal("allow", testing.decide(gen, testing.connect{}).action)
   end)
 end)
