@@ -32,11 +32,11 @@
  * an instruction budget enforced by a count hook. While a generation
  * loads, the hook counts from the first instruction, so a rule file loads
  * or fails the same way every time. Later calls (decisions) get the hook
- * from policy_watch.c only once they have run for a millisecond or two of
- * CPU time, because a count hook slows every instruction. When the budget is spent,
- * the hook records the rule position and switches to a count of 1, raising
- * the same error before every following instruction, so a pcall inside a
- * rule cannot swallow it. A failed call is followed by a full
+ * from policy_watch.c only once they have run for a few milliseconds of
+ * CPU time, because a count hook slows every instruction. When the budget
+ * is spent, the hook records the rule position and switches to a count of
+ * 1, raising the same error before every following instruction, so a pcall
+ * inside a rule cannot swallow it. A failed call is followed by a full
  * garbage collection.
  *
  * Limits: the budget counts VM instructions, not time spent inside C

@@ -17,9 +17,11 @@
  * the hook at its next jump, call or return, so a loop cannot avoid it.
  *
  * The instruction budget therefore counts from the moment a call is
- * found running long, between one and two ticks (rounded up to the
- * kernel's scheduler tick) into the call. Calls that end sooner, which
- * is every normal rule decision, run without the hook.
+ * found running long, between one and two ticks into the call. The kernel
+ * rounds the tick up to its scheduler tick: with 250 ticks a second, the
+ * timer fired 250 times per second of CPU time in a busy loop, and the
+ * loop ran as fast as without the timer. Calls that end sooner, which is
+ * every normal rule decision, run without the hook.
  *
  * Limits: one thread runs Lua (the timer measures that thread). The
  * timer only advances while the thread uses CPU, so an idle gateway gets

@@ -7,7 +7,7 @@
 -- hook, so a rule that loops fails closed in a spec as it does in the
 -- gateway, instead of hanging the test run. It counts from a decision's
 -- first instruction, while the gateway starts counting once a decision has
--- run for a millisecond or two, so a spec is the stricter of the two. What
+-- run for a few milliseconds, so a spec is the stricter of the two. What
 -- else differs from production: the memory cap is not enforced, and the
 -- string metatable is not hardened (the gateway removes string.dump from it
 -- and hides it from getmetatable("")).
