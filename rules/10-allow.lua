@@ -47,11 +47,14 @@ return {
     end
   end,
 
-  tls = function(t)
-    if allowed_names:match(t.name) then
+  -- A scoped handler: sluice calls it only for connections whose name is
+  -- in allowed_names, so it needs no test of its own.
+  tls = {
+    names = allowed_names,
+    handler = function(t)
       return sluice.intercept()
-    end
-  end,
+    end,
+  },
 
   http = function(req)
     if allowed_names:match(req.host) then

@@ -98,6 +98,10 @@ describe("10-allow.lua tls and http", function()
     assert.are.equal("deny", decide(testing.tls{}).action)
   end)
 
+  it("denies TLS to a literal address, whatever its SNI", function()
+    assert.are.equal("deny", decide(testing.tls{ sni = "www.example.com", name = false }).action)
+  end)
+
   it("allows HTTP requests to listed hosts", function()
     assert.are.equal("allow", decide(testing.http{ host = "deb.example.net", scheme = "http" }).action)
   end)
