@@ -257,10 +257,14 @@ void dhcp_input(struct gateway *gw, const struct ipv4_packet *p,
 		stats.dhcp_acks++;
 	else
 		stats.dhcp_naks++;
+	/* Rate-limited: each line answers one message from the guest. */
 	if (reply.type == DHCP_ACK && reply.request == DHCP_REQUEST)
-		log_info("dhcp: leased %s to the guest, MTU %u, lease %u s",
-			 inet_ntoa(*(struct in_addr *)&cfg->guest), cfg->mtu,
-			 cfg->lease_time);
+		log_ratelimited(LOG_INFO,
+				"dhcp: leased %s to the guest, MTU %u, "
+				"lease %u s",
+				inet_ntoa(*(struct in_addr *)&cfg->guest),
+				cfg->mtu, cfg->lease_time);
 	else if (reply.type == DHCP_NAK)
-		log_info("dhcp: sent a NAK to a request for an address other than the guest's");
+		log_ratelimited(LOG_INFO, "dhcp: sent a NAK to a request for "
+					  "an address other than the guest's");
 }

@@ -27,11 +27,21 @@ static void eth_learn_guest(struct gateway *gw, const uint8_t *src)
 		return;
 	if (gw->guest_mac_known && !memcmp(gw->guest_mac, src, ETH_ALEN))
 		return;
+
+	/* A guest that sends from ever new addresses must not flood the log. */
+	if (gw->guest_mac_known) {
+		stats.guest_mac_changes++;
+		log_ratelimited(LOG_INFO,
+				"eth: guest MAC address changed to "
+				"%02x:%02x:%02x:%02x:%02x:%02x",
+				src[0], src[1], src[2], src[3], src[4], src[5]);
+	} else {
+		log_info("eth: guest MAC address is "
+			 "%02x:%02x:%02x:%02x:%02x:%02x",
+			 src[0], src[1], src[2], src[3], src[4], src[5]);
+	}
 	memcpy(gw->guest_mac, src, ETH_ALEN);
 	gw->guest_mac_known = true;
-	log_info("eth: guest MAC address is "
-		 "%02x:%02x:%02x:%02x:%02x:%02x",
-		 src[0], src[1], src[2], src[3], src[4], src[5]);
 }
 
 /**

@@ -34,6 +34,7 @@
 	X(drop_udp_send, "UDP datagrams the host socket did not take")         \
 	X(drop_udp_too_big, "UDP replies larger than the guest MTU dropped")   \
 	X(drop_dhcp, "invalid or unanswered DHCP messages")                    \
+	X(guest_mac_changes, "frames from a new guest MAC address")            \
 	X(arp_replies, "ARP replies sent")                                     \
 	X(icmp_echo_replies, "ICMP echo replies sent")                         \
 	X(icmp_unreach_sent, "ICMP unreachable messages sent")                 \
