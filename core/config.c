@@ -31,6 +31,7 @@ static const char *config_default_lua_dir(void)
 static const char config_help[] =
 	"Usage: sluice LINK [OPTIONS]     run the gateway for one guest\n"
 	"       sluice check RULES_DIR [--lua-dir DIR] [--default allow|deny]\n"
+	"                    [--rule-budget N] [--rule-memory MIB]\n"
 	"                                 validate a rules directory, print the\n"
 	"                                 order of its files and exit: 0 if it\n"
 	"                                 loads, 1 with file:line if not\n"
@@ -93,7 +94,9 @@ static const char config_help[] =
 	"                        on change and on SIGHUP); without it every flow\n"
 	"                        the address guard admits is allowed\n"
 	"  --default allow|deny  verdict when no rule decides (default deny)\n"
-	"  --rule-budget N       Lua instructions per decision (default 1000000)\n"
+	"  --rule-budget N       Lua instructions per decision (default 1000000),\n"
+	"                        counted once a decision has run for a few ms\n"
+	"                        of CPU time, and per rule file load\n"
 	"  --rule-memory MIB     memory per rules generation (default 64)\n"
 	"  --lua-dir DIR         directory holding sluice/*.lua (default\n"
 	"                        " SLUICE_LUA_DIR ",\n"

@@ -258,14 +258,16 @@ void gateway_print_rules(struct gateway *gw, FILE *out)
 	policy_stats(gw->policy, &st);
 	fprintf(out, "rules generation %u: %llu decisions, %llu by the default "
 		     "verdict, %llu failed closed "
-		     "(%llu out of budget, %llu over the memory limit), "
-		     "%zu of %zu bytes used\n",
+		     "(%llu rule errors, %llu out of budget, %llu over the "
+		     "memory limit), %zu KiB of %zu MiB used\n",
 		gw->generation, (unsigned long long)st.decisions,
 		(unsigned long long)st.defaults,
 		(unsigned long long)st.failures,
+		(unsigned long long)(st.failures - st.budget_exhausted -
+				     st.memory_errors),
 		(unsigned long long)st.budget_exhausted,
-		(unsigned long long)st.memory_errors, st.memory_used,
-		st.memory_limit);
+		(unsigned long long)st.memory_errors, st.memory_used >> 10,
+		st.memory_limit >> 20);
 
 	n = policy_counters(gw->policy, counters, ARRAY_SIZE(counters));
 	for (i = 0; i < n && i < (int)ARRAY_SIZE(counters); i++)

@@ -140,7 +140,25 @@ bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned long *suppressed)
 	rl->printed++;
 	*suppressed = rl->suppressed;
 	rl->suppressed = 0;
+	rl->first[0] = '\0';
 	return true;
+}
+
+/**
+ * log_ratelimit_note() - record the text of a call site's first suppressed line
+ * @rl:		state of the call site
+ * @fmt:	printf format of the line
+ *
+ * log_ratelimited() calls it for the first line of a burst that it does
+ * not print, so that the report of the burst shows what was suppressed.
+ */
+void log_ratelimit_note(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rl->first, sizeof(rl->first), fmt, ap);
+	va_end(ap);
 }
 
 /* Length of the part of @fmt before its first conversion. */
@@ -157,8 +175,9 @@ static int log_format_prefix(const char *fmt)
  *		call sites whose window is over
  *
  * A call site that suppressed lines and then went quiet would otherwise
- * never report them. Each report names the call site by the start of its
- * message format, up to the first conversion.
+ * never report them. Each report shows the first suppressed line, or the
+ * start of the call site's format (up to its first conversion) when
+ * log_ratelimit_note() did not record one.
  */
 void log_ratelimit_flush(bool all)
 {
@@ -173,12 +192,19 @@ void log_ratelimit_flush(bool all)
 			continue;
 		}
 
-		if (rl->suppressed && rl->level <= log_max_level)
+		if (rl->suppressed && rl->level <= log_max_level && rl->first[0])
 			log_msg(rl->level,
-				"(%lu similar messages suppressed: %.*s...)",
-				rl->suppressed, log_format_prefix(rl->fmt),
-				rl->fmt);
+				"(%lu similar message%s suppressed, the first: "
+				"%s)",
+				rl->suppressed, rl->suppressed == 1 ? "" : "s",
+				rl->first);
+		else if (rl->suppressed && rl->level <= log_max_level)
+			log_msg(rl->level,
+				"(%lu similar message%s suppressed: %.*s...)",
+				rl->suppressed, rl->suppressed == 1 ? "" : "s",
+				log_format_prefix(rl->fmt), rl->fmt);
 		rl->suppressed = 0;
+		rl->first[0] = '\0';
 		rl->listed = false;
 		*link = rl->next;
 	}

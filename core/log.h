@@ -31,6 +31,8 @@ enum log_level {
  * @level:		level of the call site's message
  * @next:		next call site with suppressed lines
  * @listed:		the call site is on the list of log_ratelimit_flush()
+ * @first:		text of the first line suppressed since the last report,
+ *			or empty
  */
 struct log_ratelimit {
 	int64_t window_start;
@@ -40,6 +42,7 @@ struct log_ratelimit {
 	enum log_level level;
 	struct log_ratelimit *next;
 	bool listed;
+	char first[160];
 };
 
 /* Lines a rate-limited call site may print per window, and the window. */
@@ -55,6 +58,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_msg_errno(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned long *suppressed);
+void log_ratelimit_note(struct log_ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void log_ratelimit_flush(bool all);
 
 /* The level test comes first, so arguments cost nothing when it is off. */
@@ -78,7 +83,8 @@ void log_ratelimit_flush(bool all);
  * this call site, then report how many were suppressed
  *
  * The count is printed before the call site's next line, or by
- * log_ratelimit_flush() once the window is over.
+ * log_ratelimit_flush() once the window is over, with the text of the
+ * first suppressed line (the only one that is formatted).
  */
 #define log_ratelimited(severity, format, ...)                                 \
 	do {                                                                   \
@@ -87,12 +93,16 @@ void log_ratelimit_flush(bool all);
 		unsigned long dropped_;                                        \
 		if ((severity) > log_max_level)                                \
 			break;                                                 \
-		if (!log_ratelimit_allow(&rl_, &dropped_))                     \
+		if (!log_ratelimit_allow(&rl_, &dropped_)) {                   \
+			if (rl_.suppressed == 1)                               \
+				log_ratelimit_note(&rl_, format,               \
+						   ##__VA_ARGS__);             \
 			break;                                                 \
+		}                                                              \
 		if (dropped_)                                                  \
 			log_msg((severity),                                    \
-				"(%lu similar messages suppressed)",           \
-				dropped_);                                     \
+				"(%lu similar message%s suppressed)",          \
+				dropped_, dropped_ == 1 ? "" : "s");           \
 		log_msg((severity), format, ##__VA_ARGS__);                    \
 	} while (0)
 

@@ -149,6 +149,8 @@ static int main_run(struct sluice *s)
 	ev_run(loop, 0);
 
 	log_ratelimit_flush(true);
+	log_info("counters at exit, %.0f s after start:",
+		 ev_now(loop) - s->started);
 	stats_print(stderr, 0);
 	gateway_print_rules(&s->gw, stderr);
 	gateway_shutdown(&s->gw);

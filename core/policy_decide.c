@@ -19,6 +19,7 @@
 #include "log.h"
 #include "policy.h"
 #include "policy_internal.h"
+#include "stats.h"
 
 static const char *const verdict_action_names[] = {
     [VERDICT_ALLOW] = "allow",
@@ -435,6 +436,7 @@ void policy_decide(struct policy *p, const struct policy_event *ev,
 	if (ret == -ETIME) {
 		policy_fail_closed(v, ev->type, p->budget_handler, err);
 		p->stats.budget_exhausted++;
+		stats.policy_budget_exhausted++;
 		policy_count_error(p, p->budget_handler);
 		/* Keep the tags that rules had added before the budget ran out. */
 		if (policy_pcall(p, policy_interrupted_tags_protected, &args,
@@ -452,8 +454,10 @@ void policy_decide(struct policy *p, const struct policy_event *ev,
 		lua_gc(p->L, LUA_GCCOLLECT);
 	}
 
-	if (p->alloc_failed)
+	if (p->alloc_failed) {
 		p->stats.memory_errors++;
+		stats.policy_memory_errors++;
+	}
 	if (v->failed)
 		p->stats.failures++;
 	else if (v->is_default)

@@ -34,7 +34,7 @@
 	X(drop_udp_send, "UDP datagrams the host socket did not take")         \
 	X(drop_udp_too_big, "UDP replies larger than the guest MTU dropped")   \
 	X(drop_dhcp, "invalid or unanswered DHCP messages")                    \
-	X(guest_mac_changes, "frames from a new guest MAC address")            \
+	X(guest_mac_changes, "changes of the guest's MAC address")             \
 	X(arp_replies, "ARP replies sent")                                     \
 	X(icmp_echo_replies, "ICMP echo replies sent")                         \
 	X(icmp_unreach_sent, "ICMP unreachable messages sent")                 \
@@ -57,6 +57,8 @@
 	X(dial_errors, "upstream sockets that could not be created")          \
 	X(policy_decisions, "rule decisions")                                  \
 	X(policy_failures, "rule decisions that failed closed")                \
+	X(policy_budget_exhausted, "rule decisions stopped by the budget")     \
+	X(policy_memory_errors, "rule decisions stopped by the memory limit")  \
 	X(rules_reload_failures, "rule reloads that failed, old rules kept")   \
 	X(dns_queries, "DNS queries from the guest")                           \
 	X(dns_denied, "DNS queries denied by the rules")                       \

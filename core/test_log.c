@@ -72,8 +72,8 @@ static void ratelimit_flush_reports_quiet_site(void)
 	capture_start();
 	log_ratelimit_flush(true);
 	out = capture_stop();
-	CHECK(strstr(out, "(7 similar messages suppressed: test: drop "
-			  "number ...)") != NULL);
+	CHECK(strstr(out, "(7 similar messages suppressed, the first: test: "
+			  "drop number 5)") != NULL);
 
 	capture_start();
 	log_ratelimit_flush(true);
@@ -125,6 +125,23 @@ static void ratelimit_flush_respects_level(void)
 	CHECK(!rl.listed);
 }
 
+/* One suppressed line is reported in the singular, with its text. */
+static void ratelimit_flush_singular(void)
+{
+	const char *out;
+	unsigned i;
+
+	log_ratelimit_flush(true);
+	capture_start();
+	for (i = 0; i < LOG_RATELIMIT_BURST + 1; i++)
+		log_ratelimited(LOG_WARN, "single: %u", i);
+	log_ratelimit_flush(true);
+	out = capture_stop();
+	CHECK(strstr(out, "(1 similar message suppressed, the first: "
+			  "single: 5)") != NULL);
+}
+
 UNIT_MAIN(UNIT_TEST(ratelimit_flush_reports_quiet_site),
 	  UNIT_TEST(ratelimit_count_reported_once),
+	  UNIT_TEST(ratelimit_flush_singular),
 	  UNIT_TEST(ratelimit_flush_respects_level))
