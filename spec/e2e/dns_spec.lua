@@ -59,20 +59,15 @@ local function audit_lines(path)
 end
 
 describe("DNS in synthetic mode with rules", function()
-  local guest, port, audit, dir
+  local guest, port, audit
 
   setup(function()
     e2e.require_root()
-    dir = e2e.tmpdir()
     local www = e2e.tmpdir()
     e2e.write(www .. "/index.html", "hello by name\n")
     port = e2e.http_server(www)
-    local resolver = e2e.dnsmasq(dir, RECORDS)
-    local rules = e2e.tmpdir()
-    e2e.write(rules .. "/10-names.lua", rules_text(port))
-    audit = dir .. "/audit.jsonl"
-    guest = e2e.tap_guest(("--resolver %s --rules %s --audit %s "
-      .. "--allow-net 127.0.0.1/32"):format(resolver, e2e.q(rules), e2e.q(audit)))
+    guest = e2e.rules_guest(RECORDS, { ["10-names.lua"] = rules_text(port) })
+    audit = guest.audit
   end)
 
   teardown(function()

@@ -41,17 +41,12 @@ describe("scoped handlers deciding a namespace guest's traffic", function()
 
   setup(function()
     e2e.require_root()
-    local dir = e2e.tmpdir()
     local www = e2e.tmpdir()
     e2e.write(www .. "/index.html", "hello in scope\n")
     port = e2e.http_server(www)
     other_port = e2e.http_server(www)
-    local resolver = e2e.dnsmasq(dir, RECORDS)
-    local rules = e2e.tmpdir()
-    e2e.write(rules .. "/10-scoped.lua", rules_text(port))
-    audit = dir .. "/audit.jsonl"
-    guest = e2e.tap_guest(("--resolver %s --rules %s --audit %s "
-      .. "--allow-net 127.0.0.1/32"):format(resolver, e2e.q(rules), e2e.q(audit)))
+    guest = e2e.rules_guest(RECORDS, { ["10-scoped.lua"] = rules_text(port) })
+    audit = guest.audit
   end)
 
   teardown(function()

@@ -299,6 +299,27 @@ function e2e.tap_guest(args)
   return { ns = ns, dev = dev, sluice = sluice, lease = lease, dir = dir }
 end
 
+---A guest namespace behind sluice on a TAP link, with rules and DNS names:
+---sluice asks dnsmasq (answering records) upstream, decides with the rule
+---files given as { ["10-a.lua"] = text }, writes an audit log and exempts
+---127.0.0.1 from the address guard.
+---@param records string[] dnsmasq configuration lines, as for e2e.dnsmasq()
+---@param files table<string, string> rule file name -> text
+---@return table guest as from e2e.tap_guest(), with .audit, the audit log's path
+function e2e.rules_guest(records, files)
+  local dir = e2e.tmpdir()
+  local resolver = e2e.dnsmasq(dir, records)
+  local rules = e2e.tmpdir()
+  for name, text in pairs(files) do
+    e2e.write(rules .. "/" .. name, text)
+  end
+  local audit = dir .. "/audit.jsonl"
+  local guest = e2e.tap_guest(("--resolver %s --rules %s --audit %s "
+    .. "--allow-net 127.0.0.1/32"):format(resolver, e2e.q(rules), e2e.q(audit)))
+  guest.audit = audit
+  return guest
+end
+
 ---A guest namespace behind sluice on a stream link, through tapbridge.
 function e2e.stream_guest(args)
   local dir = e2e.tmpdir()
