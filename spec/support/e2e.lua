@@ -300,7 +300,7 @@ function e2e.tap_guest(args)
 end
 
 ---A guest namespace behind sluice on a TAP link, with rules and DNS names:
----sluice asks dnsmasq (answering records) upstream, decides with the rule
+---sluice queries dnsmasq (answering records) upstream, decides with the rule
 ---files given as { ["10-a.lua"] = text }, writes an audit log and exempts
 ---127.0.0.1 from the address guard.
 ---@param records string[] dnsmasq configuration lines, as for e2e.dnsmasq()
