@@ -257,7 +257,8 @@ void dhcp_input(struct gateway *gw, const struct ipv4_packet *p,
 		stats.dhcp_acks++;
 	else
 		stats.dhcp_naks++;
-	/* Rate-limited: each line answers one message from the guest. */
+	/* Rate-limited, because each line follows one message from the
+	 * guest. */
 	if (reply.type == DHCP_ACK && reply.request == DHCP_REQUEST)
 		log_ratelimited(LOG_INFO,
 				"dhcp: leased %s to the guest, MTU %u, "

@@ -28,7 +28,8 @@ static void eth_learn_guest(struct gateway *gw, const uint8_t *src)
 	if (gw->guest_mac_known && !memcmp(gw->guest_mac, src, ETH_ALEN))
 		return;
 
-	/* A guest that sends from ever new addresses must not flood the log. */
+	/* A guest that keeps changing its source address must not flood the
+	 * log. */
 	if (gw->guest_mac_known) {
 		stats.guest_mac_changes++;
 		log_ratelimited(LOG_INFO,

@@ -302,7 +302,8 @@ int policy_load(const struct policy_opts *opts, struct policy **out, char *err,
 	ret = policy_list_rules(p->rules_dir, &names, &count, err, errlen);
 	if (ret)
 		goto fail;
-	/* sluice's own modules are loaded: the rule files count strictly. */
+	/* sluice's own modules are loaded, so from here on the budget counts
+	 * each rule file from its first instruction. */
 	p->loading = true;
 	args.p = p;
 	for (i = 0; i < count; i++) {

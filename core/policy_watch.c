@@ -13,8 +13,8 @@
  * still running, that call has used at least one tick of CPU time, so the
  * handler installs the budget's count hook on its state. Lua 5.4's
  * ldebug.c allows lua_sethook() in a signal handler, and the standalone
- * lua interpreter stops a script on Ctrl-C this way. The running VM sees
- * the hook at its next jump, call or return, so a loop cannot avoid it.
+ * lua interpreter stops a script on Ctrl-C this way. The running VM checks
+ * for the hook at its next jump, call or return, so a loop cannot avoid it.
  *
  * The instruction budget therefore counts from the moment a call is
  * found running long, between one and two ticks into the call. The kernel
@@ -51,7 +51,7 @@
 static struct policy *volatile policy_watch_running;
 /* Protected calls started so far. */
 static volatile unsigned long policy_watch_calls;
-/* policy_watch_calls as the previous tick saw it. */
+/* policy_watch_calls at the previous tick. */
 static unsigned long policy_watch_seen;
 
 static void policy_watch_tick(int sig)

@@ -33,8 +33,8 @@ static void policy_allow_by_name(void)
 	policy_unref(p);
 }
 
-/* Scoped handlers get the name and port of events from the core; a dns
- * event, which has no port, reaches a dns handler scoped by name. */
+/* Scoped handlers get the name and port of events from the core. A dns
+ * event has no port and still reaches a dns handler scoped by name. */
 static void policy_scoped_handlers_through_c(void)
 {
 	struct policy_event ev = connect_event(443, "api.example.com");

@@ -194,7 +194,9 @@ static void escape_fails_at_load(const char *code)
 	CHECK(starts_with(test_err, "10-escape.lua:2:"));
 }
 
-static void policy_sandbox_escapes_fail_at_decide(void)
+/* Run @check on the code of every escape case and name the cases that
+ * failed a check. */
+static void escape_cases_run(void (*check)(const char *code))
 {
 	char *bytecode = bytecode_literal();
 	char code[4096];
@@ -203,31 +205,23 @@ static void policy_sandbox_escapes_fail_at_decide(void)
 
 	for (i = 0; i < sizeof(escape_cases) / sizeof(*escape_cases); i++) {
 		before = unit_failed_checks;
-		escape_fails_at_decide(
-		    escape_code(i, code, sizeof(code), bytecode));
-		if (unit_failed_checks != before)
-			fprintf(stderr, "  in escape case: %s\n",
-				escape_cases[i].name);
-	}
-	free(bytecode);
-}
-
-static void policy_sandbox_escapes_fail_at_load(void)
-{
-	char *bytecode = bytecode_literal();
-	char code[4096];
-	int before;
-	size_t i;
-
-	for (i = 0; i < sizeof(escape_cases) / sizeof(*escape_cases); i++) {
-		before = unit_failed_checks;
-		escape_fails_at_load(
-		    escape_code(i, code, sizeof(code), bytecode));
+		test_err[0] = '\0';
+		check(escape_code(i, code, sizeof(code), bytecode));
 		if (unit_failed_checks != before)
 			fprintf(stderr, "  in escape case: %s (error: %s)\n",
 				escape_cases[i].name, test_err);
 	}
 	free(bytecode);
+}
+
+static void policy_sandbox_escapes_fail_at_decide(void)
+{
+	escape_cases_run(escape_fails_at_decide);
+}
+
+static void policy_sandbox_escapes_fail_at_load(void)
+{
+	escape_cases_run(escape_fails_at_load);
 }
 
 static void policy_module_symlink_outside_rejected(void)

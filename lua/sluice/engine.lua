@@ -341,11 +341,11 @@ function run_handlers(gen, handlers, kind, view, state, event)
     return nil
   end
 
-  -- Scoped handlers: only those whose names scope covers the event's name,
-  -- and of them only those whose ports scope covers its port. rawget: the
-  -- event is strict, and dns events have no port field. The ports test
-  -- reads the set's single ports inline, because a call per handler costs
-  -- as much as calling the handler.
+  -- Scoped handlers run when their names scope covers the event's name and
+  -- their ports scope covers its port. rawget() is needed because the event
+  -- is strict and dns events have no port field. The ports test reads the
+  -- set's single ports inline, because a call per handler would cost as
+  -- much as calling the handler.
   local port_scopes, port = handlers.ports, rawget(event, "port")
   local order = name_candidates(handlers, rawget(event, "name"))
   for k = 1, #order do

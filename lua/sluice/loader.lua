@@ -136,7 +136,7 @@ local SET_NAMES = {
 }
 
 -- Describe value for an error message. A constructor gets the hint to call
--- it, unless as_handler says that the value was given as a handler.
+-- it, unless as_handler tells that the value was given as a handler.
 local function describe_value(value, as_handler)
   if type(value) == "string" then
     return ("the string %q"):format(#value > 40 and value:sub(1, 40) .. "..." or value)
@@ -381,7 +381,7 @@ local function check_scope(kind, value)
       scope[what] = set
     end
   end
-  -- Without names or ports, the handler runs for every event: no scope.
+  -- Without names or ports, the handler runs for every event, so it has no scope.
   return handler, scope
 end
 

@@ -4,18 +4,14 @@
 local engine = require "sluice.engine"
 local testing = require "sluice.testing"
 
-local HEADER = 'local sluice = require "sluice"\n'
+local HEADER = require("spec.support.rules").HEADER
 
 -- A rule file whose handler for kind returns expr (the return is on line 3).
 local function rule(kind, expr)
   return HEADER .. "return { " .. kind .. " = function(e)\n  return " .. expr .. "\nend }\n"
 end
 
-local function load_error(files)
-  local ok, err = pcall(testing.load_files, files)
-  assert.is_false(ok, "the rules loaded without an error")
-  return err
-end
+local load_error = require("spec.support.rules").load_error
 
 describe("engine order", function()
   it("runs files in byte-wise name order whatever the order of add_file", function()

@@ -14,11 +14,7 @@ local function evaluate(body, files)
   return testing.decide(gen, testing.dns{ name = "example.com" }).reason
 end
 
-local function load_error(files)
-  local ok, err = pcall(testing.load_files, files)
-  assert.is_false(ok, "the rules loaded without an error")
-  return err
-end
+local load_error = require("spec.support.rules").load_error
 
 describe("rule sandbox", function()
   it("has no io, os, debug, package or coroutine", function()

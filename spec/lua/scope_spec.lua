@@ -3,7 +3,7 @@
 
 local testing = require "sluice.testing"
 
-local HEADER = 'local sluice = require "sluice"\n'
+local HEADER = require("spec.support.rules").HEADER
 
 -- A rule file whose connect entry is the scope table given as Lua text,
 -- with handler = function(c) return sluice.allow() end on line 4.
@@ -12,11 +12,7 @@ local function scoped(kind, scope_text)
     .. "    handler = function(e) return sluice.allow() end,\n  },\n}\n"
 end
 
-local function load_error(files)
-  local ok, err = pcall(testing.load_files, files)
-  assert.is_false(ok, "the rules loaded without an error")
-  return err
-end
+local load_error = require("spec.support.rules").load_error
 
 describe("scoped handlers", function()
   it("run only for the listed ports", function()
